@@ -1,6 +1,6 @@
 module github.com/simdmlp/simdmlp
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/klauspost/cpuid/v2 v2.4.2
