@@ -233,3 +233,21 @@ func checkLen[T any](fn, name string, x []T, n int) {
 		panic(fmt.Sprintf("kernels.%s: %s has %d elements, want at least %d", fn, name, len(x), n))
 	}
 }
+
+// MarshalText writes the activation's name, so configurations serialize readably.
+func (a Activation) MarshalText() ([]byte, error) {
+	if int(a) >= len(activationNames) {
+		return nil, fmt.Errorf("unknown activation %d", uint8(a))
+	}
+	return []byte(activationNames[a]), nil
+}
+
+// UnmarshalText reads a name accepted by ParseActivation.
+func (a *Activation) UnmarshalText(b []byte) error {
+	v, err := ParseActivation(string(b))
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}

@@ -19,7 +19,7 @@ const (
 // Layer is one hidden dense layer.
 type Layer struct {
 	Width int                `json:"width"`
-	Act   kernels.Activation `json:"-"`
+	Act   kernels.Activation `json:"act"`
 	Init  Init               `json:"init"`
 }
 
