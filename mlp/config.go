@@ -26,7 +26,7 @@ type Layer struct {
 // Optimizer holds an optimizer's name and constants. Zero constants are replaced by the
 // Keras defaults of that optimizer by Config.Normalize.
 type Optimizer struct {
-	Name string `json:"name"` // adam, sgd, adagrad, rmsprop
+	Name string  `json:"name"` // adam, sgd, adagrad, rmsprop
 	LR   float64 `json:"lr"`
 	// Adam
 	Beta1 float64 `json:"beta1,omitempty"`
