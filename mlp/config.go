@@ -122,3 +122,40 @@ type EpochMetrics struct {
 	TestLoss float64 `json:"test_loss,omitempty"`
 	TestAcc  float64 `json:"test_accuracy,omitempty"`
 }
+
+// Stop reasons recorded in Result.StopReason.
+const (
+	ReasonEpochs    = "epochs"     // ran Config.Epochs epochs without an early stop
+	ReasonRise      = "rise"       // the rise rule fired
+	ReasonPatience  = "patience"   // EarlyStopping's patience ran out
+	ReasonLossFloor = "loss_floor" // the running training loss fell below Stop.LossFloor
+)
+
+// DefaultMinDelta is the rise rule's threshold when Stop.MinDelta is zero: the value
+// that reproduces every stop epoch of the report's batch-size logs (protocol.md).
+const DefaultMinDelta = 0.003
+
+// DefaultConfig returns the report's final configuration (protocol.md, "final" row):
+// 784-600-200-10, relu-relu, he_normal on the hidden layers and glorot_uniform on the
+// softmax layer, adam with Keras's defaults, batch 64, 7 epochs without early
+// stopping, split 0.1 under the clean protocol with a 10,000-element shuffle buffer,
+// seed 1. The optimizer's constants are left zero, meaning "the default of the
+// optimizer named", so changing Optimizer.Name alone gives that optimizer's defaults;
+// Normalize fills them in.
+func DefaultConfig() Config {
+	return Config{
+		Hidden: []Layer{
+			{Width: 600, Act: kernels.ReLU, Init: HeNormal},
+			{Width: 200, Act: kernels.ReLU, Init: HeNormal},
+		},
+		OutputInit:    GlorotUniform,
+		Optimizer:     Optimizer{Name: "adam"},
+		Batch:         64,
+		Epochs:        7,
+		Split:         0.1,
+		Protocol:      Clean,
+		ShuffleBuffer: 10000,
+		Stop:          Stop{Kind: StopNone},
+		Seed:          1,
+	}
+}
