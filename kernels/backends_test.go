@@ -1,6 +1,7 @@
 package kernels_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/simdmlp/simdmlp/kernels"
@@ -8,6 +9,7 @@ import (
 
 // forEachBackend runs f once per backend this machine has, as a subtest named after
 // the backend, with that backend forced, and restores the previous one afterwards.
+// Each subtest logs the backend it ran on, so `go test -v` shows what was covered.
 func forEachBackend(t testing.TB, f func(t testing.TB, name string)) {
 	prev := kernels.Backend()
 	defer func() {
@@ -21,7 +23,10 @@ func forEachBackend(t testing.TB, f func(t testing.TB, name string)) {
 		}
 		switch tt := t.(type) {
 		case *testing.T:
-			tt.Run(name, func(t *testing.T) { f(t, name) })
+			tt.Run(name, func(t *testing.T) {
+				t.Logf("backend %s", kernels.Backend())
+				f(t, name)
+			})
 		case *testing.B:
 			tt.Run(name, func(b *testing.B) { f(b, name) })
 		default:
@@ -30,9 +35,26 @@ func forEachBackend(t testing.TB, f func(t testing.TB, name string)) {
 	}
 }
 
+// useBackend forces backend name for the rest of the test, restoring the previous one
+// when it ends. It is for the tests that compute a costly reference once and then
+// check every backend against it.
+func useBackend(t testing.TB, name string) {
+	t.Helper()
+	prev := kernels.Backend()
+	if err := kernels.Use(name); err != nil {
+		t.Fatalf("Use(%q): %v", name, err)
+	}
+	t.Cleanup(func() { _ = kernels.Use(prev) })
+}
+
 func TestUseRejectsUnknownAndUnavailable(t *testing.T) {
+	prev := kernels.Backend()
+	defer func() { _ = kernels.Use(prev) }()
 	if err := kernels.Use("sse9"); err == nil {
 		t.Fatal("Use(sse9) succeeded, want an error")
+	}
+	if got := kernels.Backend(); got != prev {
+		t.Fatalf("a failed Use changed the backend from %q to %q", prev, got)
 	}
 	if err := kernels.Use("generic"); err != nil {
 		t.Fatalf("Use(generic): %v", err)
@@ -40,4 +62,12 @@ func TestUseRejectsUnknownAndUnavailable(t *testing.T) {
 	if got := kernels.Backend(); got != "generic" {
 		t.Fatalf("Backend() = %q after Use(generic)", got)
 	}
+}
+
+func TestBackendsListsGeneric(t *testing.T) {
+	names := kernels.Backends()
+	if !slices.Contains(names, "generic") {
+		t.Fatalf("Backends() = %v, want generic among them", names)
+	}
+	t.Logf("backends on this machine, fastest first: %v", names)
 }
