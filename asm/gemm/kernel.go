@@ -1,0 +1,285 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// tile is one micro-kernel shape: an mr x nr block of C (nr = nv vectors of lanes
+// floats) held in mr*nv accumulator registers for the whole of a kc-long loop of
+// rank-1 updates, then scaled and written to C once.
+type tile struct {
+	isa    *isa
+	mr     int // rows of the C tile, and height of the packed A panel
+	nv     int // vectors per row: the tile and the packed B panel are nv*lanes wide
+	unroll int // rank-1 updates per loop iteration
+}
+
+func (t tile) nr() int { return t.nv * t.isa.lanes }
+
+func (t tile) name() string { return fmt.Sprintf("sgemmKernel%s_%dx%d", t.isa.name, t.mr, t.nr()) }
+
+// genKernel writes the TEXT block of one micro-kernel.
+//
+// Register use: mr*nv accumulators, nv vectors of the current row of B, and the
+// remaining registers hold broadcasts of A's elements (rotated, so consecutive
+// broadcasts do not wait on each other). AVX-512 kernels one vector wide use the FMA's
+// embedded broadcast instead. After the loop the B and broadcast registers are free
+// for alpha, beta, the tail mask and a scratch vector.
+func genKernel(t tile) {
+	s := t.isa
+	nr := t.nr()
+	TEXT(t.name(), NOSPLIT, "func(kc int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)")
+	Pragma("noescape")
+	lo := nr - s.lanes + 1
+	Doc(
+		fmt.Sprintf("%s computes a rows x cols tile of C (1 <= rows <= %d, %d <= cols <= %d; row i",
+			t.name(), t.mr, lo, nr),
+		fmt.Sprintf("starts at c[i*ldc]) from a packed %d x kc panel of A (a[p*%d+i]) and a packed kc x %d", t.mr, t.mr, nr),
+		fmt.Sprintf("panel of B (b[p*%d+j]), up to rounding (one FMA per product):", nr),
+		"",
+		"\tfor i := 0; i < rows; i++ {",
+		"\t\tfor j := 0; j < cols; j++ {",
+		"\t\t\tvar s float32",
+		"\t\t\tfor p := 0; p < kc; p++ {",
+		fmt.Sprintf("\t\t\t\ts += a[p*%d+i] * b[p*%d+j]", t.mr, nr),
+		"\t\t\t}",
+		"\t\t\tif beta == 0 {",
+		"\t\t\t\tc[i*ldc+j] = alpha * s // C is not read: NaN there does not leak",
+		"\t\t\t} else {",
+		"\t\t\t\tc[i*ldc+j] = alpha*s + beta*c[i*ldc+j]",
+		"\t\t\t}",
+		"\t\t}",
+		"\t}",
+		"",
+		"Only the rows x cols elements of C are touched: the last vector of a row is",
+		"loaded and stored under a mask when cols is not a multiple of the vector width.",
+	)
+
+	regs := s.regs
+	acc := make([][]reg.VecPhysical, t.mr)
+	for i := range acc {
+		acc[i], regs = regs[:t.nv], regs[t.nv:]
+	}
+	bv, bc := regs[:t.nv], regs[t.nv:]
+	embedded := s.evex && t.nv == 1
+	if len(bc) == 0 && !embedded {
+		panic(t.name() + ": no register left for broadcasts")
+	}
+
+	kc := Load(Param("kc"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	for i := range acc {
+		for _, r := range acc[i] {
+			zero(s, r)
+		}
+	}
+
+	Comment(fmt.Sprintf("%d rank-1 updates per iteration.", t.unroll))
+	SUBQ(U8(t.unroll), kc)
+	JL(LabelRef("tail"))
+	Label("loop")
+	for u := 0; u < t.unroll; u++ {
+		t.rank1(u, a, b, acc, bv, bc, embedded)
+	}
+	ADDQ(U32(t.unroll*t.mr*4), a)
+	ADDQ(U32(t.unroll*nr*4), b)
+	SUBQ(U8(t.unroll), kc)
+	JGE(LabelRef("loop"))
+
+	Label("tail")
+	ADDQ(U8(t.unroll), kc)
+	JZ(LabelRef("store"))
+	Label("tailloop")
+	t.rank1(0, a, b, acc, bv, bc, embedded)
+	ADDQ(U32(t.mr*4), a)
+	ADDQ(U32(nr*4), b)
+	DECQ(kc)
+	JNZ(LabelRef("tailloop"))
+
+	Label("store")
+	t.epilogue(acc, append(append([]reg.VecPhysical{}, bv...), bc...))
+}
+
+// rank1 emits step u of the unrolled loop: acc[i][v] += A[p][i] * B[p][v*lanes:].
+func (t tile) rank1(u int, a, b reg.Register, acc [][]reg.VecPhysical, bv, bc []reg.VecPhysical, embedded bool) {
+	s := t.isa
+	for v, r := range bv {
+		VMOVUPS(Mem{Base: b, Disp: 4 * (u*t.nr() + v*s.lanes)}, r)
+	}
+	for i := range acc {
+		ai := Mem{Base: a, Disp: 4 * (u*t.mr + i)}
+		if embedded {
+			VFMADD231PS_BCST(ai, bv[0], acc[i][0])
+			continue
+		}
+		x := bc[(u*t.mr+i)%len(bc)]
+		VBROADCASTSS(ai, x)
+		for v := range bv {
+			VFMADD231PS(x, bv[v], acc[i][v])
+		}
+	}
+}
+
+// epilogue scales the accumulators by alpha, adds beta*C unless beta is zero, and
+// stores the tile: all of it without masks when rows == mr and cols == nr, else row
+// by row with the last vector masked. free holds registers the loop no longer needs.
+func (t tile) epilogue(acc [][]reg.VecPhysical, free []reg.VecPhysical) {
+	s := t.isa
+	nr := t.nr()
+	va, vb, vmask := free[0], free[1], free[2]
+	scratch := va // alpha is dead once the accumulators are scaled
+
+	VBROADCASTSS(paramAddr("alpha"), va)
+	for i := range acc {
+		for _, r := range acc[i] {
+			VMULPS(va, r, r)
+		}
+	}
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	rows := Load(Param("rows"), GP64())
+	cols := Load(Param("cols"), GP64())
+	betaBits := GP32()
+	MOVL(paramAddr("beta"), betaBits)
+	SHLL(U8(1), betaBits) // drop the sign: zero iff beta is +0 or -0
+	VBROADCASTSS(paramAddr("beta"), vb)
+
+	vec := func(v int) Mem { return Mem{Base: c, Disp: v * s.vecBytes()} }
+
+	// store writes row i of the tile at c; masked says the last vector is partial.
+	store := func(i int, withBeta, masked bool) {
+		for v, r := range acc[i] {
+			m := vec(v)
+			partial := masked && v == t.nv-1
+			switch {
+			case !partial && withBeta:
+				VFMADD231PS(m, vb, r)
+				VMOVUPS(r, m)
+			case !partial:
+				VMOVUPS(r, m)
+			case s.evex && withBeta:
+				VMOVUPS_Z(m, reg.K1, scratch)
+				VFMADD231PS(scratch, vb, r)
+				VMOVUPS(r, reg.K1, m)
+			case s.evex:
+				VMOVUPS(r, reg.K1, m)
+			case withBeta:
+				VMASKMOVPS(m, vmask, scratch)
+				VFMADD231PS(scratch, vb, r)
+				VMASKMOVPS(r, vmask, m)
+			default:
+				VMASKMOVPS(r, vmask, m)
+			}
+		}
+	}
+
+	CMPQ(rows, U8(t.mr))
+	JNE(LabelRef("edge"))
+	CMPQ(cols, U8(nr))
+	JNE(LabelRef("edge"))
+	Comment("Full tile.")
+	TESTL(betaBits, betaBits)
+	JZ(LabelRef("fullbeta0"))
+	for i := range acc {
+		store(i, true, false)
+		if i < t.mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	JMP(LabelRef("done"))
+	Label("fullbeta0")
+	for i := range acc {
+		store(i, false, false)
+		if i < t.mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	JMP(LabelRef("done"))
+
+	Label("edge")
+	Comment(fmt.Sprintf("Edge tile: rows < %d or cols < %d. The mask selects the first", t.mr, nr),
+		fmt.Sprintf("cols-%d lanes of the last vector.", nr-s.lanes))
+	// short = nr - cols lanes of the last vector are outside C.
+	short := GP64()
+	MOVQ(U32(nr), short)
+	SUBQ(cols, short)
+	if s.evex {
+		MOVQ(short, reg.RCX)
+		mask := GP32()
+		MOVL(U32(1<<s.lanes-1), mask)
+		SHRL(reg.CL, mask)
+		KMOVW(mask, reg.K1)
+	} else {
+		tbl := GP64()
+		LEAQ(maskTable(), tbl)
+		VMOVDQU(Mem{Base: tbl, Index: short, Scale: 4}, vmask)
+	}
+	TESTL(betaBits, betaBits)
+	JZ(LabelRef("edgebeta0"))
+	for i := range acc {
+		if i > 0 {
+			CMPQ(rows, U8(i))
+			JLE(LabelRef("done"))
+			ADDQ(ldc, c)
+		}
+		store(i, true, true)
+	}
+	JMP(LabelRef("done"))
+	Label("edgebeta0")
+	for i := range acc {
+		if i > 0 {
+			CMPQ(rows, U8(i))
+			JLE(LabelRef("done"))
+			ADDQ(ldc, c)
+		}
+		store(i, false, true)
+	}
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// zero clears a vector register (and, being VEX or EVEX encoded, its upper bits).
+func zero(s *isa, r reg.VecPhysical) {
+	if s.evex {
+		VPXORD(r, r, r)
+	} else {
+		VXORPS(r, r, r)
+	}
+}
+
+// paramAddr is the stack address of a scalar argument, for instructions that read
+// it straight from memory (VBROADCASTSS alpha).
+func paramAddr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+var maskTableMem *Mem
+
+// maskTable is 8 int32 -1s followed by 8 zeros: the 8 int32s at element offset
+// 8-n are a VMASKMOVPS mask selecting the first n lanes of a ymm vector.
+func maskTable() Mem {
+	if maskTableMem == nil {
+		m := GLOBL("sgemmMaskAVX2", RODATA|NOPTR)
+		for i := 0; i < 16; i++ {
+			v := uint32(0)
+			if i < 8 {
+				v = 0xffffffff
+			}
+			DATA(4*i, U32(v))
+		}
+		maskTableMem = &m
+	}
+	return *maskTableMem
+}

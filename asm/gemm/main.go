@@ -1,0 +1,44 @@
+// Command gemm generates simdmlp's amd64 GEMM assembly: the register-tile
+// micro-kernels the blocked SGEMM driver in kernels/gemm_amd64.go calls (AVX2+FMA
+// and AVX-512), the packing routines that copy (and transpose) panels of A and B
+// into the layout those kernels stream, and, with -peak, the FMA throughput loops the
+// benchmarks measure the machine's peak with.
+//
+// Every tile size and unroll factor is a Go value in this program; each shape is its
+// own TEXT block named after it (sgemmKernelAVX2_6x16, sgemmKernelAVX512_8x48, ...).
+package main
+
+//go:generate go run . -pkg kernels -out ../../kernels/gemm_amd64.s -stubs ../../kernels/gemm_stubs_amd64.go
+//go:generate go run . -peak -pkg kernels -out ../../kernels/peak_amd64.s -stubs ../../kernels/peak_stubs_amd64.go
+
+import (
+	"flag"
+
+	. "github.com/mmcloughlin/avo/build"
+)
+
+var peak = flag.Bool("peak", false, "generate the FMA peak-throughput loops instead of the GEMM kernels")
+
+func main() {
+	flag.Parse()
+	ConstraintExpr("!purego,!noasm")
+	if *peak {
+		genPeak(avx2)
+		genPeak(avx512)
+	} else {
+		for _, t := range tiles {
+			genKernel(t)
+		}
+	}
+	Generate()
+}
+
+// tiles are the micro-kernels the driver uses: per instruction set, the full tile
+// and the narrower ones (fewer vectors per row) for the right edge of C.
+var tiles = []tile{
+	{isa: avx2, mr: 6, nv: 2, unroll: 4},
+	{isa: avx2, mr: 6, nv: 1, unroll: 4},
+	{isa: avx512, mr: 8, nv: 3, unroll: 4},
+	{isa: avx512, mr: 8, nv: 2, unroll: 4},
+	{isa: avx512, mr: 8, nv: 1, unroll: 4},
+}
