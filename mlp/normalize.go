@@ -68,8 +68,8 @@ func (c *Config) Normalize() error {
 	for i := range c.Hidden {
 		l := &c.Hidden[i]
 		f := fmt.Sprintf("hidden[%d]", i)
-		if l.Width < 1 || l.Width > maxWidth {
-			return fieldErr(f+".width", fmt.Sprintf(">= 1 and <= %d", maxWidth), l.Width)
+		if err := intRange(f+".width", l.Width, 1, maxWidth); err != nil {
+			return err
 		}
 		switch l.Act {
 		case kernels.ReLU, kernels.Sigmoid, kernels.Tanh:
@@ -86,11 +86,11 @@ func (c *Config) Normalize() error {
 	if err := c.Optimizer.normalize(); err != nil {
 		return err
 	}
-	if c.Batch < 1 || c.Batch > maxBatch {
-		return fieldErr("batch", fmt.Sprintf(">= 1 and <= %d", maxBatch), c.Batch)
+	if err := intRange("batch", c.Batch, 1, maxBatch); err != nil {
+		return err
 	}
-	if c.Epochs < 1 || c.Epochs > maxEpochs {
-		return fieldErr("epochs", fmt.Sprintf(">= 1 and <= %d", maxEpochs), c.Epochs)
+	if err := intRange("epochs", c.Epochs, 1, maxEpochs); err != nil {
+		return err
 	}
 	if !(c.Split > 0 && c.Split < 1) {
 		return fieldErr("split", "0 < split < 1", c.Split)
@@ -108,6 +108,17 @@ func (c *Config) Normalize() error {
 	}
 	if c.Threads < 0 {
 		return fieldErr("threads", ">= 0 (0 = all available)", c.Threads)
+	}
+	return nil
+}
+
+// intRange checks lo <= v <= hi; the upper bounds only stop absurd allocations.
+func intRange(field string, v, lo, hi int) error {
+	if v < lo {
+		return fieldErr(field, fmt.Sprintf(">= %d", lo), v)
+	}
+	if v > hi {
+		return fieldErr(field, fmt.Sprintf("<= %d", hi), v)
 	}
 	return nil
 }
@@ -148,14 +159,14 @@ func (o *Optimizer) normalize() error {
 		def(&o.Eps, defaultEps)
 		errs = append(errs, unused("rho", o.Rho), unused("initial_accumulator", o.InitialAccumulator))
 		if o.EpsOutside {
-			errs = append(errs, fieldErr("optimizer.eps_outside", "false: adam always adds eps outside the square root", true))
+			errs = append(errs, fieldErr("optimizer.eps_outside", "false (only adagrad and rmsprop have the choice; adam's eps is always outside)", true))
 		}
 	case "sgd":
 		def(&o.LR, defaultSGDLR)
 		errs = append(errs, unused("beta1", o.Beta1), unused("beta2", o.Beta2), unused("eps", o.Eps),
 			unused("rho", o.Rho), unused("initial_accumulator", o.InitialAccumulator))
 		if o.EpsOutside {
-			errs = append(errs, fieldErr("optimizer.eps_outside", "false: sgd has no eps", true))
+			errs = append(errs, fieldErr("optimizer.eps_outside", "false (only adagrad and rmsprop have the choice; sgd has no eps)", true))
 		}
 	case "adagrad":
 		def(&o.LR, defaultAdagradLR)

@@ -183,7 +183,6 @@ func (t *Trainer) epoch(e int, done <-chan struct{}) (EpochMetrics, error) {
 	start := time.Now()
 	order := t.split.nextEpoch()
 	b := t.cfg.Batch
-	n := t.net
 	var lossSum float64
 	var correct, seen, steps int
 	for lo := 0; lo < len(order); lo += b {
@@ -193,15 +192,10 @@ func (t *Trainer) epoch(e int, done <-chan struct{}) (EpochMetrics, error) {
 		default:
 		}
 		idx := order[lo:min(lo+b, len(order))]
-		m := len(idx)
-		gather(n.x, n.labels, t.train, idx)
-		n.forward(m)
-		l, c := n.loss(m, true)
-		n.backward(m)
-		t.opt.step(n.params, n.grads)
+		l, c := t.step(idx)
 		lossSum += l
 		correct += c
-		seen += m
+		seen += len(idx)
 		steps++
 	}
 	em := EpochMetrics{Epoch: e, Steps: steps, Loss: lossSum / float64(seen), Accuracy: float64(correct) / float64(seen)}
@@ -212,6 +206,20 @@ func (t *Trainer) epoch(e int, done <-chan struct{}) (EpochMetrics, error) {
 	}
 	em.Seconds = time.Since(start).Seconds()
 	return em, nil
+}
+
+// step trains on the samples idx (one batch): forward, loss, backward, optimizer
+// update. It returns the batch's summed loss and its number of correct predictions,
+// both measured before the update, as Keras's running metrics are.
+func (t *Trainer) step(idx []int32) (lossSum float64, correct int) {
+	n := t.net
+	m := len(idx)
+	gather(n.x, n.labels, t.train, idx)
+	n.forward(m)
+	lossSum, correct = n.loss(m, true)
+	n.backward(m)
+	t.opt.step(n.params, n.grads)
+	return lossSum, correct
 }
 
 // evalIdx returns the mean loss and the accuracy of the current weights over the
