@@ -422,3 +422,41 @@ func endOfPageCase(t *testing.T, p *gemmPlan, transA, transB bool, m, n, k int, 
 func unsafeFloats(b []byte) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
 }
+
+// BenchmarkGemmKernel measures the micro-kernel alone on packed panels already in
+// cache (one mc x kc block of A against a kc x nc block of B, as the driver calls
+// it), against the backend's FMA peak: the ceiling of the whole GEMM.
+func BenchmarkGemmKernel(b *testing.B) {
+	for _, pu := range []planUnderTest{{"avx2", avx2Gemm}, {"avx512", avx512Gemm}} {
+		if PeakGFLOPS(pu.name) == 0 {
+			continue
+		}
+		p := pu.plan
+		for _, sh := range [][3]int{{64, 600, 256}, {64, 600, 64}, {128, 672, 256}} {
+			m, n, kc := sh[0], sh[1], sh[2]
+			b.Run(fmt.Sprintf("%s/m%dn%dkc%d", pu.name, m, n, kc), func(b *testing.B) {
+				a := alignedFloats((m + p.mr) * kc)
+				bb := alignedFloats(kc * (n + p.nr()))
+				c := make([]float32, m*n)
+				for i := range a {
+					a[i] = 1
+				}
+				for i := range bb {
+					bb[i] = 1
+				}
+				nr := p.nr()
+				for b.Loop() {
+					for ir := 0; ir < m; ir += p.mr {
+						for jr := 0; jr < n; jr += nr {
+							cols := min(nr, n-jr)
+							p.kernel((cols+p.lanes-1)/p.lanes, kc, &a[ir*kc], &bb[jr*kc], &c[ir*n+jr], n, 1, 0, min(p.mr, m-ir), cols)
+						}
+					}
+				}
+				g := 2 * float64(m*n*kc) * float64(b.N) / float64(b.Elapsed().Nanoseconds())
+				b.ReportMetric(g, "GFLOP/s")
+				b.ReportMetric(100*g/PeakGFLOPS(pu.name), "%peak")
+			})
+		}
+	}
+}
