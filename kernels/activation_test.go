@@ -45,7 +45,9 @@ var activationSpecials = []float32{
 // the API documents); sigmoid and tanh are exact at 0 and beyond their saturation
 // thresholds, and within actAbsTol of the reference elsewhere.
 func activationWant(act kernels.Activation, x, y float32) error {
-	bad := func() error { return fmt.Errorf("%v(%v [%#08x]) = %v [%#08x]", act, x, math.Float32bits(x), y, math.Float32bits(y)) }
+	bad := func() error {
+		return fmt.Errorf("%v(%v [%#08x]) = %v [%#08x]", act, x, math.Float32bits(x), y, math.Float32bits(y))
+	}
 	if x != x {
 		if y == y {
 			return bad()

@@ -74,7 +74,7 @@ func TestOptimizerGoldenSteps(t *testing.T) {
 				kernels.Adagrad(w, g, acc, adagradLR, agEps, true)
 			}},
 		{name: "rmsprop", g: [2]float32{1, 1e-5}, want: [2]float64{-3.16228e-3, -3.16212e-5},
-			ref: func(g float32) float64 { w, _ := rmspropRef(0, g, 0, rmsLR, rmsRho, rmsEps, true); return w },
+			ref:  func(g float32) float64 { w, _ := rmspropRef(0, g, 0, rmsLR, rmsRho, rmsEps, true); return w },
 			step: func(w, g []float32) { kernels.RMSProp(w, g, make([]float32, len(w)), rmsLR, rmsRho, rmsEps, true) }},
 	}
 	var constEffect [3][2]float64
