@@ -1,0 +1,181 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The optimizer updates round exactly as the Go expressions of the generic backend
+// (no fused multiply-add: a product is rounded before it is added), so every backend
+// computes the same weights and optimizer state bit for bit, and the moments that
+// fall below the smallest normal float32 are stored as +0 by the same rule, so late
+// epochs never run into subnormal arithmetic.
+
+// oneMinus returns a register holding 1-c in every lane, c a register.
+func (s *isa) oneMinus(c reg.VecVirtual) reg.VecVirtual {
+	r := s.vec()
+	VSUBPS(c, s.cr("one"), r)
+	return r
+}
+
+func genOptimizers(s *isa) {
+	s.kernel("sgd", "(w, g []float32, lr float32)", `
+%[1]s applies plain gradient descent with %[2]s:
+
+	for i := range w {
+		w[i] -= lr * g[i]
+	}
+`)
+	{
+		w, g, n := loadPtr("w"), loadPtr("g"), loadLen("w")
+		lr := s.broadcast(param("lr"))
+		s.stream("loop", n, []reg.GPVirtual{w, g}, s.unrollCheap, func(off int, k *mask) {
+			d := s.loadOrMasked(at(g, off), k)
+			VMULPS(lr, d, d)
+			x := s.loadOrMasked(at(w, off), k)
+			VSUBPS(d, x, x)
+			s.storeOrMasked(x, at(w, off), k)
+		})
+		ret()
+	}
+
+	s.kernel("adam", "(w, g, m, v []float32, lrT, beta1, beta2, eps float32)", `
+%[1]s applies one Adam step with %[2]s, storing moments below the smallest normal
+float32 as +0 (flushSubnormal), rounding as the Go loop:
+
+	c1, c2 := 1-beta1, 1-beta2
+	for i := range w {
+		mi := flushSubnormal(beta1*m[i] + c1*g[i])
+		vi := flushSubnormal(beta2*v[i] + c2*g[i]*g[i])
+		m[i], v[i] = mi, vi
+		w[i] -= lrT * mi / (float32(math.Sqrt(float64(vi))) + eps)
+	}
+`)
+	{
+		w, g, m, v, n := loadPtr("w"), loadPtr("g"), loadPtr("m"), loadPtr("v"), loadLen("w")
+		lr, b1, b2, eps := s.broadcast(param("lrT")), s.broadcast(param("beta1")), s.broadcast(param("beta2")), s.broadcast(param("eps"))
+		c1, c2 := s.oneMinus(b1), s.oneMinus(b2)
+		s.stream("loop", n, []reg.GPVirtual{w, g, m, v}, s.unrollHeavy, func(off int, k *mask) {
+			gv := s.loadOrMasked(at(g, off), k)
+			// m = beta1*m + c1*g
+			mv, t := s.loadOrMasked(at(m, off), k), s.vec()
+			VMULPS(c1, gv, t)
+			VMULPS(b1, mv, mv)
+			VADDPS(t, mv, mv)
+			s.flushSubnormal(mv)
+			s.storeOrMasked(mv, at(m, off), k)
+			// v = beta2*v + c2*g*g
+			vv := s.loadOrMasked(at(v, off), k)
+			VMULPS(c2, gv, t)
+			VMULPS(gv, t, t)
+			VMULPS(b2, vv, vv)
+			VADDPS(t, vv, vv)
+			s.flushSubnormal(vv)
+			s.storeOrMasked(vv, at(v, off), k)
+			// w -= lrT*m / (sqrt(v) + eps)
+			VSQRTPS(vv, vv)
+			VADDPS(eps, vv, vv)
+			VMULPS(lr, mv, mv)
+			VDIVPS(vv, mv, mv)
+			x := s.loadOrMasked(at(w, off), k)
+			VSUBPS(mv, x, x)
+			s.storeOrMasked(x, at(w, off), k)
+		})
+		ret()
+	}
+
+	s.kernel("adagrad", "(w, g, acc []float32, lr, eps float32, epsInside bool)", `
+%[1]s applies one Adagrad step with %[2]s, rounding as the Go loop:
+
+	for i := range w {
+		a := acc[i] + g[i]*g[i]
+		acc[i] = a
+		if epsInside {
+			w[i] -= lr * g[i] / float32(math.Sqrt(float64(a+eps)))
+		} else {
+			w[i] -= lr * g[i] / (float32(math.Sqrt(float64(a))) + eps)
+		}
+	}
+`)
+	{
+		w, g, acc, n := loadPtr("w"), loadPtr("g"), loadPtr("acc"), loadLen("w")
+		lr, eps := s.broadcast(param("lr")), s.broadcast(param("eps"))
+		s.epsForms(func(prefix string, inside bool) {
+			s.stream(prefix, n, []reg.GPVirtual{w, g, acc}, s.unrollHeavy, func(off int, k *mask) {
+				gv := s.loadOrMasked(at(g, off), k)
+				a := s.vec()
+				VMULPS(gv, gv, a)
+				VADDPS(s.loadOrMasked(at(acc, off), k), a, a)
+				s.storeOrMasked(a, at(acc, off), k)
+				s.rootStep(w, off, k, gv, a, lr, eps, inside)
+			})
+		})
+	}
+
+	s.kernel("rmsprop", "(w, g, s []float32, lr, rho, eps float32, epsInside bool)", `
+%[1]s applies one RMSprop step (no momentum) with %[2]s, storing mean squares
+below the smallest normal float32 as +0 (flushSubnormal), rounding as the Go loop:
+
+	c := 1 - rho
+	for i := range w {
+		si := flushSubnormal(rho*s[i] + c*g[i]*g[i])
+		s[i] = si
+		if epsInside {
+			w[i] -= lr * g[i] / float32(math.Sqrt(float64(si+eps)))
+		} else {
+			w[i] -= lr * g[i] / (float32(math.Sqrt(float64(si))) + eps)
+		}
+	}
+`)
+	{
+		w, g, sq, n := loadPtr("w"), loadPtr("g"), loadPtr("s"), loadLen("w")
+		lr, rho, eps := s.broadcast(param("lr")), s.broadcast(param("rho")), s.broadcast(param("eps"))
+		c := s.oneMinus(rho)
+		s.epsForms(func(prefix string, inside bool) {
+			s.stream(prefix, n, []reg.GPVirtual{w, g, sq}, s.unrollHeavy, func(off int, k *mask) {
+				gv := s.loadOrMasked(at(g, off), k)
+				t, sv := s.vec(), s.loadOrMasked(at(sq, off), k)
+				VMULPS(c, gv, t)
+				VMULPS(gv, t, t)
+				VMULPS(rho, sv, sv)
+				VADDPS(t, sv, sv)
+				s.flushSubnormal(sv)
+				s.storeOrMasked(sv, at(sq, off), k)
+				s.rootStep(w, off, k, gv, sv, lr, eps, inside)
+			})
+		})
+	}
+}
+
+// epsForms emits the loop twice, for eps inside and outside the square root,
+// selected once by the epsInside parameter.
+func (s *isa) epsForms(loop func(prefix string, inside bool)) {
+	flag := GP32()
+	Load(Param("epsInside"), flag)
+	TESTL(flag, flag)
+	JZ(LabelRef("outside"))
+	loop("inside", true)
+	ret()
+	Label("outside")
+	loop("outside", false)
+	ret()
+}
+
+// rootStep emits w -= lr*g / sqrt(a+eps) (inside) or lr*g / (sqrt(a)+eps) for the
+// vector at off; a is clobbered.
+func (s *isa) rootStep(w reg.GPVirtual, off int, k *mask, g, a, lr, eps reg.VecVirtual, inside bool) {
+	if inside {
+		VADDPS(eps, a, a)
+		VSQRTPS(a, a)
+	} else {
+		VSQRTPS(a, a)
+		VADDPS(eps, a, a)
+	}
+	num := s.vec()
+	VMULPS(lr, g, num)
+	VDIVPS(a, num, num)
+	x := s.loadOrMasked(at(w, off), k)
+	VSUBPS(num, x, x)
+	s.storeOrMasked(x, at(w, off), k)
+}
