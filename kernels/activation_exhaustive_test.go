@@ -80,12 +80,23 @@ func spacingBelow(limit float32) float64 {
 // within half the spacing (also returned, for the log); between the two a result one
 // ulp short of the limit is accepted, under the absolute bound.
 func (s saturating) thresholds() (loSat, hiSat, loRound, hiRound float32) {
+	thresholdsMu.Lock()
+	defer thresholdsMu.Unlock()
+	if th, ok := thresholdsCache[s.act]; ok {
+		return th[0], th[1], th[2], th[3]
+	}
+	defer func() { thresholdsCache[s.act] = [4]float32{loSat, hiSat, loRound, hiRound} }()
 	loSat = firstAtOrBeyond(true, s.tailBelow, spacingBelow(s.lo)/4)
 	hiSat = firstAtOrBeyond(false, s.tailAbove, spacingBelow(s.hi)/4)
 	loRound = firstAtOrBeyond(true, s.tailBelow, spacingBelow(s.lo)/2)
 	hiRound = firstAtOrBeyond(false, s.tailAbove, spacingBelow(s.hi)/2)
 	return
 }
+
+var (
+	thresholdsMu    sync.Mutex
+	thresholdsCache = map[kernels.Activation][4]float32{}
+)
 
 // bitRange is the float32 magnitudes with bits in [from, to], visited every stride-th,
 // with the sign bits listed.

@@ -218,6 +218,11 @@ func TestSoftmaxCrossEntropyRows(t *testing.T) {
 						labels: labels, scale: 1 / float32(m),
 					}.run(t)
 				}
+				// Each row alone: the prediction of every row, not only their count.
+				for l := 0; l < n; l++ {
+					xentCase{name: name + " single row", m: 1, n: n, ld: n,
+						logits: func(_, j int) float32 { return f(n, j) }, labels: []int32{int32(l)}, scale: 1}.run(t)
+				}
 				// scale 1 and -3: the gradient is scaled, not normalized.
 				for _, sc := range []float32{1, -3} {
 					xentCase{name: name, m: m, n: n, ld: n, logits: func(_, j int) float32 { return f(n, j) }, labels: labels, scale: sc}.run(t)
