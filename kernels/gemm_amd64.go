@@ -19,11 +19,21 @@ type gemmPlan struct {
 	lanes int // floats per vector
 	nvMax int // vectors per row of the widest tile: nr = nvMax*lanes
 	// kernel runs the micro-kernel nv vectors wide (1 <= nv <= nvMax).
-	kernel func(nv, kc int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)
+	kernel func(nv, kc int, a, b *float32, ldb, pf int, c *float32, ldc int, alpha, beta float32, rows, cols int)
 	// Block sizes, in floats: kc rank-1 updates per kernel call, mc rows of A and nc
 	// columns of B packed at a time. mc is a multiple of mr, nc of nr.
 	mc, kc, nc int
-	pool       chan *gemmWorkspace
+	// directMaxM is the largest M for which B is read in place when op(B) = B.
+	directMaxM int
+	pfRows     int
+	pfAll      bool
+	// Packing routines (asm/gemm): packCopyA copies mr-wide rows (A in TN, TT),
+	// packCopyB[nv] nv-vector-wide rows (B in NN, TN), packTrans transposes 8 rows
+	// (A in NN, NT; B in NT, TT).
+	packCopyA func(dst, src *float32, ld, kc, w int)
+	packCopyB [4]func(dst, src *float32, ld, kc, w int)
+	packTrans func(dst *float32, dstStride int, src *float32, ld, kc, rows int)
+	pool      chan *gemmWorkspace
 }
 
 func (p *gemmPlan) nr() int { return p.nvMax * p.lanes }
@@ -46,9 +56,11 @@ func (p *gemmPlan) getWorkspace() *gemmWorkspace {
 	case w := <-p.pool:
 		return w
 	default:
+		// The slack after each buffer takes the few floats the packing routines
+		// write past the last row of a panel narrower than a vector.
 		return &gemmWorkspace{
-			a: alignedFloats(p.mc * p.kc),
-			b: alignedFloats(p.kc * p.nc),
+			a: alignedFloats(p.mc*p.kc + 16),
+			b: alignedFloats(p.kc*p.nc + 16),
 		}
 	}
 }
@@ -73,6 +85,10 @@ func alignedFloats(n int) []float32 {
 
 // sgemm computes C = alpha*op(A)*op(B) + beta*C (arguments already checked by Sgemm,
 // m and n positive).
+//
+// Loop order (outer to inner): nc columns of C, kc rank-1 updates, mc rows; then
+// each nr-wide panel of B against every mr-tall panel of A, so the B panel stays in
+// L1 while the mc x kc block of packed A streams from L2.
 func (p *gemmPlan) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if alpha == 0 || k == 0 {
 		scaleRows(m, n, beta, c, ldc)
@@ -81,11 +97,21 @@ func (p *gemmPlan) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 	w := p.getWorkspace()
 	defer p.putWorkspace(w)
 	mr, nr := p.mr, p.nr()
+	// When op(B) = B, every row of a B panel is contiguous in B itself, and with few
+	// rows of C each panel is used by few kernel calls: the kernels then read B in
+	// place rather than after a copy that would cost as much memory traffic as the
+	// kernels' own reads. Only a last, partial panel is still packed, because the
+	// kernels read whole vectors of B.
+	direct := !transB && m <= p.directMaxM
 	for jc := 0; jc < n; jc += p.nc {
 		nc := min(p.nc, n-jc)
 		for pc := 0; pc < k; pc += p.kc {
 			kc := min(p.kc, k-pc)
-			p.packB(w.b, transB, b, ldb, pc, jc, kc, nc)
+			if direct {
+				p.packB(w.b, transB, b, ldb, pc, jc, kc, nc, nc/nr)
+			} else {
+				p.packB(w.b, transB, b, ldb, pc, jc, kc, nc, 0)
+			}
 			// Later kc blocks add to what the first one wrote.
 			bet := beta
 			if pc > 0 {
@@ -94,13 +120,18 @@ func (p *gemmPlan) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 			for ic := 0; ic < m; ic += p.mc {
 				mc := min(p.mc, m-ic)
 				p.packA(w.a, transA, a, lda, ic, pc, mc, kc)
-				for ir := 0; ir < mc; ir += mr {
-					rows := min(mr, mc-ir)
-					ap := &w.a[ir*kc]
-					for jr := 0; jr < nc; jr += nr {
-						cols := min(nr, nc-jr)
-						nv := (cols + p.lanes - 1) / p.lanes
-						p.kernel(nv, kc, ap, &w.b[jr*kc], &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bet, rows, cols)
+				for jr := 0; jr < nc; jr += nr {
+					cols := min(nr, nc-jr)
+					nv := (cols + p.lanes - 1) / p.lanes
+					bp, bld, pf := &w.b[jr*kc], nv*p.lanes, 0
+					if direct && cols == nr {
+						bp, bld, pf = &b[pc*ldb+jc+jr], ldb, p.pfRows
+					}
+					for ir := 0; ir < mc; ir += mr {
+						p.kernel(nv, kc, &w.a[ir*kc], bp, bld, pf, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bet, min(mr, mc-ir), cols)
+						if ir == 0 && !p.pfAll {
+							pf = 0
+						}
 					}
 				}
 			}
@@ -115,80 +146,76 @@ func (p *gemmPlan) packA(dst []float32, trans bool, a []float32, lda, i0, p0, mc
 	mr := p.mr
 	for q := 0; q*mr < mc; q++ {
 		rows := min(mr, mc-q*mr)
-		panel := dst[q*mr*kc : (q+1)*mr*kc]
-		for i := 0; i < rows; i++ {
-			r := i0 + q*mr + i
-			if trans { // op(A)[r][p] = a[p*lda+r]
-				for pp := 0; pp < kc; pp++ {
-					panel[pp*mr+i] = a[(p0+pp)*lda+r]
-				}
-			} else {
-				row := a[r*lda+p0 : r*lda+p0+kc]
-				for pp, v := range row {
-					panel[pp*mr+i] = v
-				}
-			}
-		}
-		for i := rows; i < mr; i++ {
-			for pp := 0; pp < kc; pp++ {
-				panel[pp*mr+i] = 0
-			}
+		i := i0 + q*mr
+		if trans { // op(A)[i][p] = a[p*lda+i]: rows of the panel are contiguous in a
+			p.packCopyA(&dst[q*mr*kc], &a[p0*lda+i], lda, kc, rows)
+		} else {
+			p.packTrans(&dst[q*mr*kc], mr, &a[i*lda+p0], lda, kc, rows)
 		}
 	}
 }
 
-// packB copies the kc x nc block of op(B) at (p0, j0) into dst as panels nr columns
-// wide: element (p, j) of panel q is at dst[q*nr*kc + p*w + j], where w is nr except
-// for the last panel, whose width is its column count rounded up to whole vectors
-// (the columns past nc are zero).
-func (p *gemmPlan) packB(dst []float32, trans bool, b []float32, ldb, p0, j0, kc, nc int) {
+// packB copies the kc x nc block of op(B) at (p0, j0), from its panel q0 on, into
+// dst as panels nr columns wide: element (p, j) of panel q is at dst[q*nr*kc + p*w +
+// j], where w is nr except for the last panel, whose width is its column count
+// rounded up to whole vectors (the columns past nc are zero).
+func (p *gemmPlan) packB(dst []float32, trans bool, b []float32, ldb, p0, j0, kc, nc, q0 int) {
 	nr := p.nr()
-	for q := 0; q*nr < nc; q++ {
+	for q := q0; q*nr < nc; q++ {
 		cols := min(nr, nc-q*nr)
-		w := (cols + p.lanes - 1) / p.lanes * p.lanes
-		panel := dst[q*nr*kc : q*nr*kc+kc*w]
+		nv := (cols + p.lanes - 1) / p.lanes
+		w := nv * p.lanes
 		j := j0 + q*nr
-		for pp := 0; pp < kc; pp++ {
-			out := panel[pp*w : pp*w+w]
-			if trans { // op(B)[p][j] = b[j*ldb+p]
-				for jj := 0; jj < cols; jj++ {
-					out[jj] = b[(j+jj)*ldb+p0+pp]
-				}
-			} else {
-				copy(out[:cols], b[(p0+pp)*ldb+j:])
+		panel := dst[q*nr*kc:]
+		if !trans {
+			p.packCopyB[nv](&panel[0], &b[p0*ldb+j], ldb, kc, cols)
+			continue
+		}
+		// op(B)[p][j] = b[j*ldb+p]: transpose 8 columns of the panel at a time.
+		for g := 0; g < w; g += 8 {
+			rows := min(8, max(0, cols-g))
+			src := &b[0] // not read when rows == 0
+			if rows > 0 {
+				src = &b[(j+g)*ldb+p0]
 			}
-			clear(out[cols:])
+			p.packTrans(&panel[g], w, src, ldb, kc, rows)
 		}
 	}
 }
 
 var avx2Gemm = &gemmPlan{
 	mr: 6, lanes: 8, nvMax: 2,
-	kernel: func(nv, kc int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int) {
+	kernel: func(nv, kc int, a, b *float32, ldb, pf int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
 		if nv == 2 {
-			sgemmKernelAVX2_6x16(kc, a, b, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX2_6x16(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
 		} else {
-			sgemmKernelAVX2_6x8(kc, a, b, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX2_6x8(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
 		}
 	},
-	mc: 96, kc: 256, nc: 1024,
-	pool: make(chan *gemmWorkspace, 64),
+	mc: 96, kc: 256, nc: 1024, directMaxM: 128, pfRows: 16,
+	packCopyA: sgemmPackCopyAVX2_6,
+	packCopyB: [4]func(dst, src *float32, ld, kc, w int){1: sgemmPackCopyAVX2_8, 2: sgemmPackCopyAVX2_16},
+	packTrans: sgemmPackTransAVX2,
+	pool:      make(chan *gemmWorkspace, 64),
 }
 
 var avx512Gemm = &gemmPlan{
 	mr: 8, lanes: 16, nvMax: 3,
-	kernel: func(nv, kc int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int) {
+	kernel: func(nv, kc int, a, b *float32, ldb, pf int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
 		switch nv {
 		case 3:
-			sgemmKernelAVX512_8x48(kc, a, b, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX512_8x48(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
 		case 2:
-			sgemmKernelAVX512_8x32(kc, a, b, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX512_8x32(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
 		default:
-			sgemmKernelAVX512_8x16(kc, a, b, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX512_8x16(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
 		}
 	},
-	mc: 128, kc: 256, nc: 672,
-	pool: make(chan *gemmWorkspace, 64),
+	mc: 128, kc: 128, nc: 672, directMaxM: 128, pfRows: 16,
+	packCopyA: sgemmPackCopyAVX512_8,
+	packCopyB: [4]func(dst, src *float32, ld, kc, w int){1: sgemmPackCopyAVX512_16, 2: sgemmPackCopyAVX512_32, 3: sgemmPackCopyAVX512_48},
+	packTrans: sgemmPackTransAVX512,
+	pool:      make(chan *gemmWorkspace, 64),
 }
 
 // setAVX2Gemm installs the AVX2+FMA GEMM.

@@ -4,30 +4,58 @@
 
 #include "textflag.h"
 
-// func sgemmKernelAVX2_6x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-// Requires: AVX, FMA3
-TEXT ·sgemmKernelAVX2_6x16(SB), NOSPLIT, $0-64
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b+16(FP), DX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+// func sgemmKernelAVX2_6x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmKernelAVX2_6x16(SB), NOSPLIT, $0-80
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       b+16(FP), DX
+	MOVQ       ldb+24(FP), BX
+	SHLQ       $0x02, BX
+	LEAQ       (BX)(BX*2), SI
+	MOVQ       pf+32(FP), DI
+	IMULQ      BX, DI
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
+	VXORPS     Y10, Y10, Y10
+	VXORPS     Y11, Y11, Y11
+	ADDQ       DX, DI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
 	JL   tail
 
 loop:
+	PREFETCHT0   (DI)
+	PREFETCHT0   60(DI)
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (CX), Y14
@@ -48,8 +76,10 @@ loop:
 	VBROADCASTSS 20(CX), Y15
 	VFMADD231PS  Y15, Y12, Y10
 	VFMADD231PS  Y15, Y13, Y11
-	VMOVUPS      64(DX), Y12
-	VMOVUPS      96(DX), Y13
+	PREFETCHT0   (DI)(BX*1)
+	PREFETCHT0   60(DI)(BX*1)
+	VMOVUPS      (DX)(BX*1), Y12
+	VMOVUPS      32(DX)(BX*1), Y13
 	VBROADCASTSS 24(CX), Y14
 	VFMADD231PS  Y14, Y12, Y0
 	VFMADD231PS  Y14, Y13, Y1
@@ -68,8 +98,10 @@ loop:
 	VBROADCASTSS 44(CX), Y15
 	VFMADD231PS  Y15, Y12, Y10
 	VFMADD231PS  Y15, Y13, Y11
-	VMOVUPS      128(DX), Y12
-	VMOVUPS      160(DX), Y13
+	PREFETCHT0   (DI)(BX*2)
+	PREFETCHT0   60(DI)(BX*2)
+	VMOVUPS      (DX)(BX*2), Y12
+	VMOVUPS      32(DX)(BX*2), Y13
 	VBROADCASTSS 48(CX), Y14
 	VFMADD231PS  Y14, Y12, Y0
 	VFMADD231PS  Y14, Y13, Y1
@@ -88,8 +120,10 @@ loop:
 	VBROADCASTSS 68(CX), Y15
 	VFMADD231PS  Y15, Y12, Y10
 	VFMADD231PS  Y15, Y13, Y11
-	VMOVUPS      192(DX), Y12
-	VMOVUPS      224(DX), Y13
+	PREFETCHT0   (DI)(SI*1)
+	PREFETCHT0   60(DI)(SI*1)
+	VMOVUPS      (DX)(SI*1), Y12
+	VMOVUPS      32(DX)(SI*1), Y13
 	VBROADCASTSS 72(CX), Y14
 	VFMADD231PS  Y14, Y12, Y0
 	VFMADD231PS  Y14, Y13, Y1
@@ -109,7 +143,8 @@ loop:
 	VFMADD231PS  Y15, Y12, Y10
 	VFMADD231PS  Y15, Y13, Y11
 	ADDQ         $0x00000060, CX
-	ADDQ         $0x00000100, DX
+	LEAQ         (DX)(BX*4), DX
+	LEAQ         (DI)(BX*4), DI
 	SUBQ         $0x04, AX
 	JGE          loop
 
@@ -139,12 +174,13 @@ tailloop:
 	VFMADD231PS  Y15, Y12, Y10
 	VFMADD231PS  Y15, Y13, Y11
 	ADDQ         $0x00000018, CX
-	ADDQ         $0x00000040, DX
+	ADDQ         BX, DX
+	ADDQ         BX, DI
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	VBROADCASTSS alpha+40(FP), Y12
+	VBROADCASTSS alpha+56(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
 	VMULPS       Y12, Y2, Y2
@@ -157,14 +193,14 @@ store:
 	VMULPS       Y12, Y9, Y9
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
-	MOVQ         c+24(FP), AX
-	MOVQ         ldc+32(FP), CX
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         rows+48(FP), DX
-	MOVQ         cols+56(FP), BX
-	MOVL         beta+44(FP), SI
+	MOVQ         rows+64(FP), DX
+	MOVQ         cols+72(FP), BX
+	MOVL         beta+60(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+44(FP), Y13
+	VBROADCASTSS beta+60(FP), Y13
 	CMPQ         DX, $0x06
 	JNE          edge
 	CMPQ         BX, $0x10
@@ -331,24 +367,52 @@ DATA sgemmMaskAVX2<>+56(SB)/4, $0x00000000
 DATA sgemmMaskAVX2<>+60(SB)/4, $0x00000000
 GLOBL sgemmMaskAVX2<>(SB), RODATA|NOPTR, $64
 
-// func sgemmKernelAVX2_6x8(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-// Requires: AVX, FMA3
-TEXT ·sgemmKernelAVX2_6x8(SB), NOSPLIT, $0-64
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b+16(FP), DX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
+// func sgemmKernelAVX2_6x8(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmKernelAVX2_6x8(SB), NOSPLIT, $0-80
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       b+16(FP), DX
+	MOVQ       ldb+24(FP), BX
+	SHLQ       $0x02, BX
+	LEAQ       (BX)(BX*2), SI
+	MOVQ       pf+32(FP), DI
+	IMULQ      BX, DI
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	ADDQ       DX, DI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 28(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 28(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 28(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 28(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 28(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 28(R8)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
 	JL   tail
 
 loop:
+	PREFETCHT0   (DI)
+	PREFETCHT0   28(DI)
 	VMOVUPS      (DX), Y6
 	VBROADCASTSS (CX), Y7
 	VFMADD231PS  Y7, Y6, Y0
@@ -362,7 +426,9 @@ loop:
 	VFMADD231PS  Y11, Y6, Y4
 	VBROADCASTSS 20(CX), Y12
 	VFMADD231PS  Y12, Y6, Y5
-	VMOVUPS      32(DX), Y6
+	PREFETCHT0   (DI)(BX*1)
+	PREFETCHT0   28(DI)(BX*1)
+	VMOVUPS      (DX)(BX*1), Y6
 	VBROADCASTSS 24(CX), Y13
 	VFMADD231PS  Y13, Y6, Y0
 	VBROADCASTSS 28(CX), Y14
@@ -375,7 +441,9 @@ loop:
 	VFMADD231PS  Y8, Y6, Y4
 	VBROADCASTSS 44(CX), Y9
 	VFMADD231PS  Y9, Y6, Y5
-	VMOVUPS      64(DX), Y6
+	PREFETCHT0   (DI)(BX*2)
+	PREFETCHT0   28(DI)(BX*2)
+	VMOVUPS      (DX)(BX*2), Y6
 	VBROADCASTSS 48(CX), Y10
 	VFMADD231PS  Y10, Y6, Y0
 	VBROADCASTSS 52(CX), Y11
@@ -388,7 +456,9 @@ loop:
 	VFMADD231PS  Y14, Y6, Y4
 	VBROADCASTSS 68(CX), Y15
 	VFMADD231PS  Y15, Y6, Y5
-	VMOVUPS      96(DX), Y6
+	PREFETCHT0   (DI)(SI*1)
+	PREFETCHT0   28(DI)(SI*1)
+	VMOVUPS      (DX)(SI*1), Y6
 	VBROADCASTSS 72(CX), Y7
 	VFMADD231PS  Y7, Y6, Y0
 	VBROADCASTSS 76(CX), Y8
@@ -402,7 +472,8 @@ loop:
 	VBROADCASTSS 92(CX), Y12
 	VFMADD231PS  Y12, Y6, Y5
 	ADDQ         $0x00000060, CX
-	ADDQ         $0x00000080, DX
+	LEAQ         (DX)(BX*4), DX
+	LEAQ         (DI)(BX*4), DI
 	SUBQ         $0x04, AX
 	JGE          loop
 
@@ -425,26 +496,27 @@ tailloop:
 	VBROADCASTSS 20(CX), Y12
 	VFMADD231PS  Y12, Y6, Y5
 	ADDQ         $0x00000018, CX
-	ADDQ         $0x00000020, DX
+	ADDQ         BX, DX
+	ADDQ         BX, DI
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	VBROADCASTSS alpha+40(FP), Y6
+	VBROADCASTSS alpha+56(FP), Y6
 	VMULPS       Y6, Y0, Y0
 	VMULPS       Y6, Y1, Y1
 	VMULPS       Y6, Y2, Y2
 	VMULPS       Y6, Y3, Y3
 	VMULPS       Y6, Y4, Y4
 	VMULPS       Y6, Y5, Y5
-	MOVQ         c+24(FP), AX
-	MOVQ         ldc+32(FP), CX
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         rows+48(FP), DX
-	MOVQ         cols+56(FP), BX
-	MOVL         beta+44(FP), SI
+	MOVQ         rows+64(FP), DX
+	MOVQ         cols+72(FP), BX
+	MOVL         beta+60(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+44(FP), Y7
+	VBROADCASTSS beta+60(FP), Y7
 	CMPQ         DX, $0x06
 	JNE          edge
 	CMPQ         BX, $0x08
@@ -557,42 +629,94 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-// Requires: AVX, AVX512F
-TEXT ·sgemmKernelAVX512_8x48(SB), NOSPLIT, $0-64
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b+16(FP), DX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+// func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmKernelAVX512_8x48(SB), NOSPLIT, $0-80
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       b+16(FP), DX
+	MOVQ       ldb+24(FP), BX
+	SHLQ       $0x02, BX
+	LEAQ       (BX)(BX*2), SI
+	MOVQ       pf+32(FP), DI
+	IMULQ      BX, DI
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	VPXORD     Z20, Z20, Z20
+	VPXORD     Z21, Z21, Z21
+	VPXORD     Z22, Z22, Z22
+	VPXORD     Z23, Z23, Z23
+	ADDQ       DX, DI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 188(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 188(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 188(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 188(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 188(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 188(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 188(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 188(R8)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
 	JL   tail
 
 loop:
+	PREFETCHT0   (DI)
+	PREFETCHT0   64(DI)
+	PREFETCHT0   128(DI)
+	PREFETCHT0   188(DI)
 	VMOVUPS      (DX), Z24
 	VMOVUPS      64(DX), Z25
 	VMOVUPS      128(DX), Z26
@@ -628,9 +752,13 @@ loop:
 	VFMADD231PS  Z29, Z24, Z21
 	VFMADD231PS  Z29, Z25, Z22
 	VFMADD231PS  Z29, Z26, Z23
-	VMOVUPS      192(DX), Z24
-	VMOVUPS      256(DX), Z25
-	VMOVUPS      320(DX), Z26
+	PREFETCHT0   (DI)(BX*1)
+	PREFETCHT0   64(DI)(BX*1)
+	PREFETCHT0   128(DI)(BX*1)
+	PREFETCHT0   188(DI)(BX*1)
+	VMOVUPS      (DX)(BX*1), Z24
+	VMOVUPS      64(DX)(BX*1), Z25
+	VMOVUPS      128(DX)(BX*1), Z26
 	VBROADCASTSS 32(CX), Z30
 	VFMADD231PS  Z30, Z24, Z0
 	VFMADD231PS  Z30, Z25, Z1
@@ -663,9 +791,13 @@ loop:
 	VFMADD231PS  Z27, Z24, Z21
 	VFMADD231PS  Z27, Z25, Z22
 	VFMADD231PS  Z27, Z26, Z23
-	VMOVUPS      384(DX), Z24
-	VMOVUPS      448(DX), Z25
-	VMOVUPS      512(DX), Z26
+	PREFETCHT0   (DI)(BX*2)
+	PREFETCHT0   64(DI)(BX*2)
+	PREFETCHT0   128(DI)(BX*2)
+	PREFETCHT0   188(DI)(BX*2)
+	VMOVUPS      (DX)(BX*2), Z24
+	VMOVUPS      64(DX)(BX*2), Z25
+	VMOVUPS      128(DX)(BX*2), Z26
 	VBROADCASTSS 64(CX), Z28
 	VFMADD231PS  Z28, Z24, Z0
 	VFMADD231PS  Z28, Z25, Z1
@@ -698,9 +830,13 @@ loop:
 	VFMADD231PS  Z30, Z24, Z21
 	VFMADD231PS  Z30, Z25, Z22
 	VFMADD231PS  Z30, Z26, Z23
-	VMOVUPS      576(DX), Z24
-	VMOVUPS      640(DX), Z25
-	VMOVUPS      704(DX), Z26
+	PREFETCHT0   (DI)(SI*1)
+	PREFETCHT0   64(DI)(SI*1)
+	PREFETCHT0   128(DI)(SI*1)
+	PREFETCHT0   188(DI)(SI*1)
+	VMOVUPS      (DX)(SI*1), Z24
+	VMOVUPS      64(DX)(SI*1), Z25
+	VMOVUPS      128(DX)(SI*1), Z26
 	VBROADCASTSS 96(CX), Z31
 	VFMADD231PS  Z31, Z24, Z0
 	VFMADD231PS  Z31, Z25, Z1
@@ -734,7 +870,8 @@ loop:
 	VFMADD231PS  Z28, Z25, Z22
 	VFMADD231PS  Z28, Z26, Z23
 	ADDQ         $0x00000080, CX
-	ADDQ         $0x00000300, DX
+	LEAQ         (DX)(BX*4), DX
+	LEAQ         (DI)(BX*4), DI
 	SUBQ         $0x04, AX
 	JGE          loop
 
@@ -779,12 +916,13 @@ tailloop:
 	VFMADD231PS  Z29, Z25, Z22
 	VFMADD231PS  Z29, Z26, Z23
 	ADDQ         $0x00000020, CX
-	ADDQ         $0x000000c0, DX
+	ADDQ         BX, DX
+	ADDQ         BX, DI
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	VBROADCASTSS alpha+40(FP), Z24
+	VBROADCASTSS alpha+56(FP), Z24
 	VMULPS       Z24, Z0, Z0
 	VMULPS       Z24, Z1, Z1
 	VMULPS       Z24, Z2, Z2
@@ -809,14 +947,14 @@ store:
 	VMULPS       Z24, Z21, Z21
 	VMULPS       Z24, Z22, Z22
 	VMULPS       Z24, Z23, Z23
-	MOVQ         c+24(FP), AX
-	MOVQ         ldc+32(FP), DX
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         rows+48(FP), BX
-	MOVQ         cols+56(FP), CX
-	MOVL         beta+44(FP), SI
+	MOVQ         rows+64(FP), BX
+	MOVQ         cols+72(FP), CX
+	MOVL         beta+60(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+44(FP), Z25
+	VBROADCASTSS beta+60(FP), Z25
 	CMPQ         BX, $0x08
 	JNE          edge
 	CMPQ         CX, $0x30
@@ -1057,34 +1195,77 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-// Requires: AVX, AVX512F
-TEXT ·sgemmKernelAVX512_8x32(SB), NOSPLIT, $0-64
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b+16(FP), DX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+// func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmKernelAVX512_8x32(SB), NOSPLIT, $0-80
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       b+16(FP), DX
+	MOVQ       ldb+24(FP), BX
+	SHLQ       $0x02, BX
+	LEAQ       (BX)(BX*2), SI
+	MOVQ       pf+32(FP), DI
+	IMULQ      BX, DI
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	ADDQ       DX, DI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
 	JL   tail
 
 loop:
+	PREFETCHT0   (DI)
+	PREFETCHT0   64(DI)
+	PREFETCHT0   124(DI)
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (CX), Z18
@@ -1111,8 +1292,11 @@ loop:
 	VBROADCASTSS 28(CX), Z25
 	VFMADD231PS  Z25, Z16, Z14
 	VFMADD231PS  Z25, Z17, Z15
-	VMOVUPS      128(DX), Z16
-	VMOVUPS      192(DX), Z17
+	PREFETCHT0   (DI)(BX*1)
+	PREFETCHT0   64(DI)(BX*1)
+	PREFETCHT0   124(DI)(BX*1)
+	VMOVUPS      (DX)(BX*1), Z16
+	VMOVUPS      64(DX)(BX*1), Z17
 	VBROADCASTSS 32(CX), Z26
 	VFMADD231PS  Z26, Z16, Z0
 	VFMADD231PS  Z26, Z17, Z1
@@ -1137,8 +1321,11 @@ loop:
 	VBROADCASTSS 60(CX), Z19
 	VFMADD231PS  Z19, Z16, Z14
 	VFMADD231PS  Z19, Z17, Z15
-	VMOVUPS      256(DX), Z16
-	VMOVUPS      320(DX), Z17
+	PREFETCHT0   (DI)(BX*2)
+	PREFETCHT0   64(DI)(BX*2)
+	PREFETCHT0   124(DI)(BX*2)
+	VMOVUPS      (DX)(BX*2), Z16
+	VMOVUPS      64(DX)(BX*2), Z17
 	VBROADCASTSS 64(CX), Z20
 	VFMADD231PS  Z20, Z16, Z0
 	VFMADD231PS  Z20, Z17, Z1
@@ -1163,8 +1350,11 @@ loop:
 	VBROADCASTSS 92(CX), Z27
 	VFMADD231PS  Z27, Z16, Z14
 	VFMADD231PS  Z27, Z17, Z15
-	VMOVUPS      384(DX), Z16
-	VMOVUPS      448(DX), Z17
+	PREFETCHT0   (DI)(SI*1)
+	PREFETCHT0   64(DI)(SI*1)
+	PREFETCHT0   124(DI)(SI*1)
+	VMOVUPS      (DX)(SI*1), Z16
+	VMOVUPS      64(DX)(SI*1), Z17
 	VBROADCASTSS 96(CX), Z28
 	VFMADD231PS  Z28, Z16, Z0
 	VFMADD231PS  Z28, Z17, Z1
@@ -1190,7 +1380,8 @@ loop:
 	VFMADD231PS  Z21, Z16, Z14
 	VFMADD231PS  Z21, Z17, Z15
 	ADDQ         $0x00000080, CX
-	ADDQ         $0x00000200, DX
+	LEAQ         (DX)(BX*4), DX
+	LEAQ         (DI)(BX*4), DI
 	SUBQ         $0x04, AX
 	JGE          loop
 
@@ -1226,12 +1417,13 @@ tailloop:
 	VFMADD231PS  Z25, Z16, Z14
 	VFMADD231PS  Z25, Z17, Z15
 	ADDQ         $0x00000020, CX
-	ADDQ         $0x00000080, DX
+	ADDQ         BX, DX
+	ADDQ         BX, DI
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	VBROADCASTSS alpha+40(FP), Z16
+	VBROADCASTSS alpha+56(FP), Z16
 	VMULPS       Z16, Z0, Z0
 	VMULPS       Z16, Z1, Z1
 	VMULPS       Z16, Z2, Z2
@@ -1248,14 +1440,14 @@ store:
 	VMULPS       Z16, Z13, Z13
 	VMULPS       Z16, Z14, Z14
 	VMULPS       Z16, Z15, Z15
-	MOVQ         c+24(FP), AX
-	MOVQ         ldc+32(FP), DX
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         rows+48(FP), BX
-	MOVQ         cols+56(FP), CX
-	MOVL         beta+44(FP), SI
+	MOVQ         rows+64(FP), BX
+	MOVQ         cols+72(FP), CX
+	MOVL         beta+60(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+44(FP), Z17
+	VBROADCASTSS beta+60(FP), Z17
 	CMPQ         BX, $0x08
 	JNE          edge
 	CMPQ         CX, $0x20
@@ -1448,26 +1640,60 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-// Requires: AVX, AVX512F
-TEXT ·sgemmKernelAVX512_8x16(SB), NOSPLIT, $0-64
-	MOVQ   kc+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b+16(FP), DX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
+// func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmKernelAVX512_8x16(SB), NOSPLIT, $0-80
+	MOVQ       kc+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       b+16(FP), DX
+	MOVQ       ldb+24(FP), BX
+	SHLQ       $0x02, BX
+	LEAQ       (BX)(BX*2), SI
+	MOVQ       pf+32(FP), DI
+	IMULQ      BX, DI
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	ADDQ       DX, DI
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
 	JL   tail
 
 loop:
+	PREFETCHT0       (DI)
+	PREFETCHT0       60(DI)
 	VMOVUPS          (DX), Z8
 	VFMADD231PS.BCST (CX), Z8, Z0
 	VFMADD231PS.BCST 4(CX), Z8, Z1
@@ -1477,7 +1703,9 @@ loop:
 	VFMADD231PS.BCST 20(CX), Z8, Z5
 	VFMADD231PS.BCST 24(CX), Z8, Z6
 	VFMADD231PS.BCST 28(CX), Z8, Z7
-	VMOVUPS          64(DX), Z8
+	PREFETCHT0       (DI)(BX*1)
+	PREFETCHT0       60(DI)(BX*1)
+	VMOVUPS          (DX)(BX*1), Z8
 	VFMADD231PS.BCST 32(CX), Z8, Z0
 	VFMADD231PS.BCST 36(CX), Z8, Z1
 	VFMADD231PS.BCST 40(CX), Z8, Z2
@@ -1486,7 +1714,9 @@ loop:
 	VFMADD231PS.BCST 52(CX), Z8, Z5
 	VFMADD231PS.BCST 56(CX), Z8, Z6
 	VFMADD231PS.BCST 60(CX), Z8, Z7
-	VMOVUPS          128(DX), Z8
+	PREFETCHT0       (DI)(BX*2)
+	PREFETCHT0       60(DI)(BX*2)
+	VMOVUPS          (DX)(BX*2), Z8
 	VFMADD231PS.BCST 64(CX), Z8, Z0
 	VFMADD231PS.BCST 68(CX), Z8, Z1
 	VFMADD231PS.BCST 72(CX), Z8, Z2
@@ -1495,7 +1725,9 @@ loop:
 	VFMADD231PS.BCST 84(CX), Z8, Z5
 	VFMADD231PS.BCST 88(CX), Z8, Z6
 	VFMADD231PS.BCST 92(CX), Z8, Z7
-	VMOVUPS          192(DX), Z8
+	PREFETCHT0       (DI)(SI*1)
+	PREFETCHT0       60(DI)(SI*1)
+	VMOVUPS          (DX)(SI*1), Z8
 	VFMADD231PS.BCST 96(CX), Z8, Z0
 	VFMADD231PS.BCST 100(CX), Z8, Z1
 	VFMADD231PS.BCST 104(CX), Z8, Z2
@@ -1505,7 +1737,8 @@ loop:
 	VFMADD231PS.BCST 120(CX), Z8, Z6
 	VFMADD231PS.BCST 124(CX), Z8, Z7
 	ADDQ             $0x00000080, CX
-	ADDQ             $0x00000100, DX
+	LEAQ             (DX)(BX*4), DX
+	LEAQ             (DI)(BX*4), DI
 	SUBQ             $0x04, AX
 	JGE              loop
 
@@ -1524,12 +1757,13 @@ tailloop:
 	VFMADD231PS.BCST 24(CX), Z8, Z6
 	VFMADD231PS.BCST 28(CX), Z8, Z7
 	ADDQ             $0x00000020, CX
-	ADDQ             $0x00000040, DX
+	ADDQ             BX, DX
+	ADDQ             BX, DI
 	DECQ             AX
 	JNZ              tailloop
 
 store:
-	VBROADCASTSS alpha+40(FP), Z8
+	VBROADCASTSS alpha+56(FP), Z8
 	VMULPS       Z8, Z0, Z0
 	VMULPS       Z8, Z1, Z1
 	VMULPS       Z8, Z2, Z2
@@ -1538,14 +1772,14 @@ store:
 	VMULPS       Z8, Z5, Z5
 	VMULPS       Z8, Z6, Z6
 	VMULPS       Z8, Z7, Z7
-	MOVQ         c+24(FP), AX
-	MOVQ         ldc+32(FP), DX
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         rows+48(FP), BX
-	MOVQ         cols+56(FP), CX
-	MOVL         beta+44(FP), SI
+	MOVQ         rows+64(FP), BX
+	MOVQ         cols+72(FP), CX
+	MOVL         beta+60(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+44(FP), Z9
+	VBROADCASTSS beta+60(FP), Z9
 	CMPQ         BX, $0x08
 	JNE          edge
 	CMPQ         CX, $0x10
@@ -1685,6 +1919,1160 @@ edgebeta0:
 	JLE     done
 	ADDQ    DX, AX
 	VMOVUPS Z7, K1, (AX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackCopyAVX2_6(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX
+TEXT ·sgemmPackCopyAVX2_6(SB), NOSPLIT, $0-40
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    ld+16(FP), DX
+	SHLQ    $0x02, DX
+	MOVQ    kc+24(FP), BX
+	MOVQ    w+32(FP), SI
+	TESTQ   BX, BX
+	JLE     done
+	CMPQ    SI, $0x06
+	JNE     edge
+	LEAQ    sgemmMaskAVX2<>+0(SB), SI
+	VMOVDQU 8(SI), Y1
+
+fullrow:
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVUPS    Y0, (AX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000018, AX
+	DECQ       BX
+	JNZ        fullrow
+	JMP        done
+
+edge:
+	SUBQ $0x00000000, SI
+	CMPQ SI, $0x00
+	JGE  c0nonneg
+	XORQ SI, SI
+
+c0nonneg:
+	CMPQ SI, $0x08
+	JLE  c0clamped
+	MOVQ $0x00000008, SI
+
+c0clamped:
+	LEAQ    sgemmMaskAVX2<>+0(SB), DI
+	NEGQ    SI
+	VMOVDQU 32(DI)(SI*4), Y1
+
+edgerow:
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVUPS    Y0, (AX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000018, AX
+	DECQ       BX
+	JNZ        edgerow
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackCopyAVX2_16(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX
+TEXT ·sgemmPackCopyAVX2_16(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  ld+16(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  kc+24(FP), BX
+	MOVQ  w+32(FP), SI
+	TESTQ BX, BX
+	JLE   done
+	CMPQ  SI, $0x10
+	JNE   edge
+
+fullrow:
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    DX, CX
+	ADDQ    $0x00000040, AX
+	DECQ    BX
+	JNZ     fullrow
+	JMP     done
+
+edge:
+	MOVQ SI, DI
+	SUBQ $0x00000000, DI
+	CMPQ DI, $0x00
+	JGE  c0nonneg
+	XORQ DI, DI
+
+c0nonneg:
+	CMPQ DI, $0x08
+	JLE  c0clamped
+	MOVQ $0x00000008, DI
+
+c0clamped:
+	LEAQ    sgemmMaskAVX2<>+0(SB), R8
+	NEGQ    DI
+	VMOVDQU 32(R8)(DI*4), Y2
+	SUBQ    $0x00000008, SI
+	CMPQ    SI, $0x00
+	JGE     c1nonneg
+	XORQ    SI, SI
+
+c1nonneg:
+	CMPQ SI, $0x08
+	JLE  c1clamped
+	MOVQ $0x00000008, SI
+
+c1clamped:
+	LEAQ    sgemmMaskAVX2<>+0(SB), DI
+	NEGQ    SI
+	VMOVDQU 32(DI)(SI*4), Y3
+
+edgerow:
+	VMASKMOVPS (CX), Y2, Y0
+	VMASKMOVPS 32(CX), Y3, Y1
+	VMOVUPS    Y0, (AX)
+	VMOVUPS    Y1, 32(AX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000040, AX
+	DECQ       BX
+	JNZ        edgerow
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackCopyAVX2_8(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX
+TEXT ·sgemmPackCopyAVX2_8(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  ld+16(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  kc+24(FP), BX
+	MOVQ  w+32(FP), SI
+	TESTQ BX, BX
+	JLE   done
+	CMPQ  SI, $0x08
+	JNE   edge
+
+fullrow:
+	VMOVUPS (CX), Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    DX, CX
+	ADDQ    $0x00000020, AX
+	DECQ    BX
+	JNZ     fullrow
+	JMP     done
+
+edge:
+	SUBQ $0x00000000, SI
+	CMPQ SI, $0x00
+	JGE  c0nonneg
+	XORQ SI, SI
+
+c0nonneg:
+	CMPQ SI, $0x08
+	JLE  c0clamped
+	MOVQ $0x00000008, SI
+
+c0clamped:
+	LEAQ    sgemmMaskAVX2<>+0(SB), DI
+	NEGQ    SI
+	VMOVDQU 32(DI)(SI*4), Y1
+
+edgerow:
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVUPS    Y0, (AX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        edgerow
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackTransAVX2(dst *float32, dstStride int, src *float32, ld int, kc int, rows int)
+// Requires: AVX
+TEXT ·sgemmPackTransAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ dstStride+8(FP), CX
+	SHLQ $0x02, CX
+	MOVQ src+16(FP), DX
+	MOVQ ld+24(FP), BX
+	SHLQ $0x02, BX
+	MOVQ kc+32(FP), SI
+	MOVQ rows+40(FP), DI
+	LEAQ (BX)(BX*2), R8
+	LEAQ (DX)(BX*4), R9
+	LEAQ (CX)(CX*2), R10
+	LEAQ (AX)(CX*4), R11
+	CMPQ DI, $0x08
+	JL   partial
+
+floop:
+	CMPQ       SI, $0x08
+	JL         ftail
+	VMOVUPS    (DX), Y0
+	VMOVUPS    (DX)(BX*1), Y1
+	VMOVUPS    (DX)(BX*2), Y2
+	VMOVUPS    (DX)(R8*1), Y3
+	VMOVUPS    (R9), Y4
+	VMOVUPS    (R9)(BX*1), Y5
+	VMOVUPS    (R9)(BX*2), Y6
+	VMOVUPS    (R9)(R8*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (AX)
+	VMOVUPS    Y9, (AX)(CX*1)
+	VMOVUPS    Y10, (AX)(CX*2)
+	VMOVUPS    Y11, (AX)(R10*1)
+	VMOVUPS    Y12, (R11)
+	VMOVUPS    Y13, (R11)(CX*1)
+	VMOVUPS    Y14, (R11)(CX*2)
+	VMOVUPS    Y15, (R11)(R10*1)
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, R9
+	LEAQ       (AX)(CX*8), AX
+	LEAQ       (R11)(CX*8), R11
+	SUBQ       $0x08, SI
+	JMP        floop
+
+ftail:
+	TESTQ SI, SI
+	JLE   done
+	MOVQ  SI, DI
+	CMPQ  DI, $0x00
+	JGE   fmnonneg
+	XORQ  DI, DI
+
+fmnonneg:
+	CMPQ DI, $0x08
+	JLE  fmclamped
+	MOVQ $0x00000008, DI
+
+fmclamped:
+	LEAQ       sgemmMaskAVX2<>+0(SB), R12
+	NEGQ       DI
+	VMOVDQU    32(R12)(DI*4), Y15
+	VMASKMOVPS (DX), Y15, Y0
+	VMASKMOVPS (DX)(BX*1), Y15, Y1
+	VMASKMOVPS (DX)(BX*2), Y15, Y2
+	VMASKMOVPS (DX)(R8*1), Y15, Y3
+	VMASKMOVPS (R9), Y15, Y4
+	VMASKMOVPS (R9)(BX*1), Y15, Y5
+	VMASKMOVPS (R9)(BX*2), Y15, Y6
+	VMASKMOVPS (R9)(R8*1), Y15, Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (AX)
+	CMPQ       SI, $0x01
+	JLE        done
+	VMOVUPS    Y9, (AX)(CX*1)
+	CMPQ       SI, $0x02
+	JLE        done
+	VMOVUPS    Y10, (AX)(CX*2)
+	CMPQ       SI, $0x03
+	JLE        done
+	VMOVUPS    Y11, (AX)(R10*1)
+	CMPQ       SI, $0x04
+	JLE        done
+	VMOVUPS    Y12, (R11)
+	CMPQ       SI, $0x05
+	JLE        done
+	VMOVUPS    Y13, (R11)(CX*1)
+	CMPQ       SI, $0x06
+	JLE        done
+	VMOVUPS    Y14, (R11)(CX*2)
+	CMPQ       SI, $0x07
+	JLE        done
+	VMOVUPS    Y15, (R11)(R10*1)
+	JMP        done
+
+partial:
+ploop:
+	CMPQ    SI, $0x08
+	JL      ptail
+	CMPQ    DI, $0x00
+	JLE     pbz0
+	VMOVUPS (DX), Y0
+	CMPQ    DI, $0x01
+	JLE     pbz1
+	VMOVUPS (DX)(BX*1), Y1
+	CMPQ    DI, $0x02
+	JLE     pbz2
+	VMOVUPS (DX)(BX*2), Y2
+	CMPQ    DI, $0x03
+	JLE     pbz3
+	VMOVUPS (DX)(R8*1), Y3
+	CMPQ    DI, $0x04
+	JLE     pbz4
+	VMOVUPS (R9), Y4
+	CMPQ    DI, $0x05
+	JLE     pbz5
+	VMOVUPS (R9)(BX*1), Y5
+	CMPQ    DI, $0x06
+	JLE     pbz6
+	VMOVUPS (R9)(BX*2), Y6
+	CMPQ    DI, $0x07
+	JLE     pbz7
+	VMOVUPS (R9)(R8*1), Y7
+	JMP     pbt
+
+pbz0:
+	VXORPS Y0, Y0, Y0
+
+pbz1:
+	VXORPS Y1, Y1, Y1
+
+pbz2:
+	VXORPS Y2, Y2, Y2
+
+pbz3:
+	VXORPS Y3, Y3, Y3
+
+pbz4:
+	VXORPS Y4, Y4, Y4
+
+pbz5:
+	VXORPS Y5, Y5, Y5
+
+pbz6:
+	VXORPS Y6, Y6, Y6
+
+pbz7:
+	VXORPS Y7, Y7, Y7
+
+pbt:
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (AX)
+	VMOVUPS    Y9, (AX)(CX*1)
+	VMOVUPS    Y10, (AX)(CX*2)
+	VMOVUPS    Y11, (AX)(R10*1)
+	VMOVUPS    Y12, (R11)
+	VMOVUPS    Y13, (R11)(CX*1)
+	VMOVUPS    Y14, (R11)(CX*2)
+	VMOVUPS    Y15, (R11)(R10*1)
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, R9
+	LEAQ       (AX)(CX*8), AX
+	LEAQ       (R11)(CX*8), R11
+	SUBQ       $0x08, SI
+	JMP        ploop
+
+ptail:
+	TESTQ SI, SI
+	JLE   done
+	MOVQ  SI, R12
+	CMPQ  R12, $0x00
+	JGE   pmnonneg
+	XORQ  R12, R12
+
+pmnonneg:
+	CMPQ R12, $0x08
+	JLE  pmclamped
+	MOVQ $0x00000008, R12
+
+pmclamped:
+	LEAQ       sgemmMaskAVX2<>+0(SB), R13
+	NEGQ       R12
+	VMOVDQU    32(R13)(R12*4), Y15
+	CMPQ       DI, $0x00
+	JLE        pez0
+	VMASKMOVPS (DX), Y15, Y0
+	CMPQ       DI, $0x01
+	JLE        pez1
+	VMASKMOVPS (DX)(BX*1), Y15, Y1
+	CMPQ       DI, $0x02
+	JLE        pez2
+	VMASKMOVPS (DX)(BX*2), Y15, Y2
+	CMPQ       DI, $0x03
+	JLE        pez3
+	VMASKMOVPS (DX)(R8*1), Y15, Y3
+	CMPQ       DI, $0x04
+	JLE        pez4
+	VMASKMOVPS (R9), Y15, Y4
+	CMPQ       DI, $0x05
+	JLE        pez5
+	VMASKMOVPS (R9)(BX*1), Y15, Y5
+	CMPQ       DI, $0x06
+	JLE        pez6
+	VMASKMOVPS (R9)(BX*2), Y15, Y6
+	CMPQ       DI, $0x07
+	JLE        pez7
+	VMASKMOVPS (R9)(R8*1), Y15, Y7
+	JMP        pet
+
+pez0:
+	VXORPS Y0, Y0, Y0
+
+pez1:
+	VXORPS Y1, Y1, Y1
+
+pez2:
+	VXORPS Y2, Y2, Y2
+
+pez3:
+	VXORPS Y3, Y3, Y3
+
+pez4:
+	VXORPS Y4, Y4, Y4
+
+pez5:
+	VXORPS Y5, Y5, Y5
+
+pez6:
+	VXORPS Y6, Y6, Y6
+
+pez7:
+	VXORPS Y7, Y7, Y7
+
+pet:
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (AX)
+	CMPQ       SI, $0x01
+	JLE        done
+	VMOVUPS    Y9, (AX)(CX*1)
+	CMPQ       SI, $0x02
+	JLE        done
+	VMOVUPS    Y10, (AX)(CX*2)
+	CMPQ       SI, $0x03
+	JLE        done
+	VMOVUPS    Y11, (AX)(R10*1)
+	CMPQ       SI, $0x04
+	JLE        done
+	VMOVUPS    Y12, (R11)
+	CMPQ       SI, $0x05
+	JLE        done
+	VMOVUPS    Y13, (R11)(CX*1)
+	CMPQ       SI, $0x06
+	JLE        done
+	VMOVUPS    Y14, (R11)(CX*2)
+	CMPQ       SI, $0x07
+	JLE        done
+	VMOVUPS    Y15, (R11)(R10*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackCopyAVX512_8(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·sgemmPackCopyAVX512_8(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), DX
+	MOVQ  ld+16(FP), BX
+	SHLQ  $0x02, BX
+	MOVQ  kc+24(FP), SI
+	MOVQ  w+32(FP), CX
+	TESTQ SI, SI
+	JLE   done
+	CMPQ  CX, $0x08
+	JNE   edge
+
+fullrow:
+	VMOVUPS (DX), Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    BX, DX
+	ADDQ    $0x00000020, AX
+	DECQ    SI
+	JNZ     fullrow
+	JMP     done
+
+edge:
+	SUBQ $0x00000000, CX
+	CMPQ CX, $0x00
+	JGE  c0nonneg
+	XORQ CX, CX
+
+c0nonneg:
+	CMPQ CX, $0x08
+	JLE  c0clamped
+	MOVQ $0x00000008, CX
+
+c0clamped:
+	MOVL  $0x00000001, DI
+	SHLL  CL, DI
+	DECL  DI
+	KMOVW DI, K1
+
+edgerow:
+	VMOVUPS.Z (DX), K1, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      BX, DX
+	ADDQ      $0x00000020, AX
+	DECQ      SI
+	JNZ       edgerow
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackCopyAVX512_48(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX, AVX512F
+TEXT ·sgemmPackCopyAVX512_48(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), DX
+	MOVQ  ld+16(FP), BX
+	SHLQ  $0x02, BX
+	MOVQ  kc+24(FP), SI
+	MOVQ  w+32(FP), DI
+	TESTQ SI, SI
+	JLE   done
+	CMPQ  DI, $0x30
+	JNE   edge
+
+fullrow:
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	ADDQ    BX, DX
+	ADDQ    $0x000000c0, AX
+	DECQ    SI
+	JNZ     fullrow
+	JMP     done
+
+edge:
+	MOVQ DI, CX
+	SUBQ $0x00000000, CX
+	CMPQ CX, $0x00
+	JGE  c0nonneg
+	XORQ CX, CX
+
+c0nonneg:
+	CMPQ CX, $0x10
+	JLE  c0clamped
+	MOVQ $0x00000010, CX
+
+c0clamped:
+	MOVL  $0x00000001, R8
+	SHLL  CL, R8
+	DECL  R8
+	KMOVW R8, K1
+	MOVQ  DI, CX
+	SUBQ  $0x00000010, CX
+	CMPQ  CX, $0x00
+	JGE   c1nonneg
+	XORQ  CX, CX
+
+c1nonneg:
+	CMPQ CX, $0x10
+	JLE  c1clamped
+	MOVQ $0x00000010, CX
+
+c1clamped:
+	MOVL  $0x00000001, R8
+	SHLL  CL, R8
+	DECL  R8
+	KMOVW R8, K2
+	MOVQ  DI, CX
+	SUBQ  $0x00000020, CX
+	CMPQ  CX, $0x00
+	JGE   c2nonneg
+	XORQ  CX, CX
+
+c2nonneg:
+	CMPQ CX, $0x10
+	JLE  c2clamped
+	MOVQ $0x00000010, CX
+
+c2clamped:
+	MOVL  $0x00000001, DI
+	SHLL  CL, DI
+	DECL  DI
+	KMOVW DI, K3
+
+edgerow:
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z 64(DX), K2, Z1
+	VMOVUPS.Z 128(DX), K3, Z2
+	VMOVUPS   Z0, (AX)
+	VMOVUPS   Z1, 64(AX)
+	VMOVUPS   Z2, 128(AX)
+	ADDQ      BX, DX
+	ADDQ      $0x000000c0, AX
+	DECQ      SI
+	JNZ       edgerow
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackCopyAVX512_32(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX, AVX512F
+TEXT ·sgemmPackCopyAVX512_32(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), DX
+	MOVQ  ld+16(FP), BX
+	SHLQ  $0x02, BX
+	MOVQ  kc+24(FP), SI
+	MOVQ  w+32(FP), DI
+	TESTQ SI, SI
+	JLE   done
+	CMPQ  DI, $0x20
+	JNE   edge
+
+fullrow:
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    BX, DX
+	ADDQ    $0x00000080, AX
+	DECQ    SI
+	JNZ     fullrow
+	JMP     done
+
+edge:
+	MOVQ DI, CX
+	SUBQ $0x00000000, CX
+	CMPQ CX, $0x00
+	JGE  c0nonneg
+	XORQ CX, CX
+
+c0nonneg:
+	CMPQ CX, $0x10
+	JLE  c0clamped
+	MOVQ $0x00000010, CX
+
+c0clamped:
+	MOVL  $0x00000001, R8
+	SHLL  CL, R8
+	DECL  R8
+	KMOVW R8, K1
+	MOVQ  DI, CX
+	SUBQ  $0x00000010, CX
+	CMPQ  CX, $0x00
+	JGE   c1nonneg
+	XORQ  CX, CX
+
+c1nonneg:
+	CMPQ CX, $0x10
+	JLE  c1clamped
+	MOVQ $0x00000010, CX
+
+c1clamped:
+	MOVL  $0x00000001, DI
+	SHLL  CL, DI
+	DECL  DI
+	KMOVW DI, K2
+
+edgerow:
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z 64(DX), K2, Z1
+	VMOVUPS   Z0, (AX)
+	VMOVUPS   Z1, 64(AX)
+	ADDQ      BX, DX
+	ADDQ      $0x00000080, AX
+	DECQ      SI
+	JNZ       edgerow
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackCopyAVX512_16(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX, AVX512F
+TEXT ·sgemmPackCopyAVX512_16(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), DX
+	MOVQ  ld+16(FP), BX
+	SHLQ  $0x02, BX
+	MOVQ  kc+24(FP), SI
+	MOVQ  w+32(FP), CX
+	TESTQ SI, SI
+	JLE   done
+	CMPQ  CX, $0x10
+	JNE   edge
+
+fullrow:
+	VMOVUPS (DX), Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    BX, DX
+	ADDQ    $0x00000040, AX
+	DECQ    SI
+	JNZ     fullrow
+	JMP     done
+
+edge:
+	SUBQ $0x00000000, CX
+	CMPQ CX, $0x00
+	JGE  c0nonneg
+	XORQ CX, CX
+
+c0nonneg:
+	CMPQ CX, $0x10
+	JLE  c0clamped
+	MOVQ $0x00000010, CX
+
+c0clamped:
+	MOVL  $0x00000001, DI
+	SHLL  CL, DI
+	DECL  DI
+	KMOVW DI, K1
+
+edgerow:
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS   Z0, (AX)
+	ADDQ      BX, DX
+	ADDQ      $0x00000040, AX
+	DECQ      SI
+	JNZ       edgerow
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackTransAVX512(dst *float32, dstStride int, src *float32, ld int, kc int, rows int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·sgemmPackTransAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ dstStride+8(FP), DX
+	SHLQ $0x02, DX
+	MOVQ src+16(FP), BX
+	MOVQ ld+24(FP), SI
+	SHLQ $0x02, SI
+	MOVQ kc+32(FP), DI
+	MOVQ rows+40(FP), R8
+	LEAQ (SI)(SI*2), R9
+	LEAQ (BX)(SI*4), R10
+	LEAQ (DX)(DX*2), R11
+	LEAQ (AX)(DX*4), R12
+	CMPQ R8, $0x08
+	JL   partial
+
+floop:
+	CMPQ       DI, $0x08
+	JL         ftail
+	VMOVUPS    (BX), Y0
+	VMOVUPS    (BX)(SI*1), Y1
+	VMOVUPS    (BX)(SI*2), Y2
+	VMOVUPS    (BX)(R9*1), Y3
+	VMOVUPS    (R10), Y4
+	VMOVUPS    (R10)(SI*1), Y5
+	VMOVUPS    (R10)(SI*2), Y6
+	VMOVUPS    (R10)(R9*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (AX)
+	VMOVUPS    Y9, (AX)(DX*1)
+	VMOVUPS    Y10, (AX)(DX*2)
+	VMOVUPS    Y11, (AX)(R11*1)
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, (R12)(DX*1)
+	VMOVUPS    Y14, (R12)(DX*2)
+	VMOVUPS    Y15, (R12)(R11*1)
+	ADDQ       $0x20, BX
+	ADDQ       $0x20, R10
+	LEAQ       (AX)(DX*8), AX
+	LEAQ       (R12)(DX*8), R12
+	SUBQ       $0x08, DI
+	JMP        floop
+
+ftail:
+	TESTQ DI, DI
+	JLE   done
+	MOVQ  DI, CX
+	CMPQ  CX, $0x00
+	JGE   fmnonneg
+	XORQ  CX, CX
+
+fmnonneg:
+	CMPQ CX, $0x08
+	JLE  fmclamped
+	MOVQ $0x00000008, CX
+
+fmclamped:
+	MOVL       $0x00000001, R8
+	SHLL       CL, R8
+	DECL       R8
+	KMOVW      R8, K1
+	VMOVUPS.Z  (BX), K1, Y0
+	VMOVUPS.Z  (BX)(SI*1), K1, Y1
+	VMOVUPS.Z  (BX)(SI*2), K1, Y2
+	VMOVUPS.Z  (BX)(R9*1), K1, Y3
+	VMOVUPS.Z  (R10), K1, Y4
+	VMOVUPS.Z  (R10)(SI*1), K1, Y5
+	VMOVUPS.Z  (R10)(SI*2), K1, Y6
+	VMOVUPS.Z  (R10)(R9*1), K1, Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (AX)
+	CMPQ       DI, $0x01
+	JLE        done
+	VMOVUPS    Y9, (AX)(DX*1)
+	CMPQ       DI, $0x02
+	JLE        done
+	VMOVUPS    Y10, (AX)(DX*2)
+	CMPQ       DI, $0x03
+	JLE        done
+	VMOVUPS    Y11, (AX)(R11*1)
+	CMPQ       DI, $0x04
+	JLE        done
+	VMOVUPS    Y12, (R12)
+	CMPQ       DI, $0x05
+	JLE        done
+	VMOVUPS    Y13, (R12)(DX*1)
+	CMPQ       DI, $0x06
+	JLE        done
+	VMOVUPS    Y14, (R12)(DX*2)
+	CMPQ       DI, $0x07
+	JLE        done
+	VMOVUPS    Y15, (R12)(R11*1)
+	JMP        done
+
+partial:
+ploop:
+	CMPQ    DI, $0x08
+	JL      ptail
+	CMPQ    R8, $0x00
+	JLE     pbz0
+	VMOVUPS (BX), Y0
+	CMPQ    R8, $0x01
+	JLE     pbz1
+	VMOVUPS (BX)(SI*1), Y1
+	CMPQ    R8, $0x02
+	JLE     pbz2
+	VMOVUPS (BX)(SI*2), Y2
+	CMPQ    R8, $0x03
+	JLE     pbz3
+	VMOVUPS (BX)(R9*1), Y3
+	CMPQ    R8, $0x04
+	JLE     pbz4
+	VMOVUPS (R10), Y4
+	CMPQ    R8, $0x05
+	JLE     pbz5
+	VMOVUPS (R10)(SI*1), Y5
+	CMPQ    R8, $0x06
+	JLE     pbz6
+	VMOVUPS (R10)(SI*2), Y6
+	CMPQ    R8, $0x07
+	JLE     pbz7
+	VMOVUPS (R10)(R9*1), Y7
+	JMP     pbt
+
+pbz0:
+	VXORPS Y0, Y0, Y0
+
+pbz1:
+	VXORPS Y1, Y1, Y1
+
+pbz2:
+	VXORPS Y2, Y2, Y2
+
+pbz3:
+	VXORPS Y3, Y3, Y3
+
+pbz4:
+	VXORPS Y4, Y4, Y4
+
+pbz5:
+	VXORPS Y5, Y5, Y5
+
+pbz6:
+	VXORPS Y6, Y6, Y6
+
+pbz7:
+	VXORPS Y7, Y7, Y7
+
+pbt:
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (AX)
+	VMOVUPS    Y9, (AX)(DX*1)
+	VMOVUPS    Y10, (AX)(DX*2)
+	VMOVUPS    Y11, (AX)(R11*1)
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, (R12)(DX*1)
+	VMOVUPS    Y14, (R12)(DX*2)
+	VMOVUPS    Y15, (R12)(R11*1)
+	ADDQ       $0x20, BX
+	ADDQ       $0x20, R10
+	LEAQ       (AX)(DX*8), AX
+	LEAQ       (R12)(DX*8), R12
+	SUBQ       $0x08, DI
+	JMP        ploop
+
+ptail:
+	TESTQ DI, DI
+	JLE   done
+	MOVQ  DI, CX
+	CMPQ  CX, $0x00
+	JGE   pmnonneg
+	XORQ  CX, CX
+
+pmnonneg:
+	CMPQ CX, $0x08
+	JLE  pmclamped
+	MOVQ $0x00000008, CX
+
+pmclamped:
+	MOVL      $0x00000001, R13
+	SHLL      CL, R13
+	DECL      R13
+	KMOVW     R13, K1
+	CMPQ      R8, $0x00
+	JLE       pez0
+	VMOVUPS.Z (BX), K1, Y0
+	CMPQ      R8, $0x01
+	JLE       pez1
+	VMOVUPS.Z (BX)(SI*1), K1, Y1
+	CMPQ      R8, $0x02
+	JLE       pez2
+	VMOVUPS.Z (BX)(SI*2), K1, Y2
+	CMPQ      R8, $0x03
+	JLE       pez3
+	VMOVUPS.Z (BX)(R9*1), K1, Y3
+	CMPQ      R8, $0x04
+	JLE       pez4
+	VMOVUPS.Z (R10), K1, Y4
+	CMPQ      R8, $0x05
+	JLE       pez5
+	VMOVUPS.Z (R10)(SI*1), K1, Y5
+	CMPQ      R8, $0x06
+	JLE       pez6
+	VMOVUPS.Z (R10)(SI*2), K1, Y6
+	CMPQ      R8, $0x07
+	JLE       pez7
+	VMOVUPS.Z (R10)(R9*1), K1, Y7
+	JMP       pet
+
+pez0:
+	VXORPS Y0, Y0, Y0
+
+pez1:
+	VXORPS Y1, Y1, Y1
+
+pez2:
+	VXORPS Y2, Y2, Y2
+
+pez3:
+	VXORPS Y3, Y3, Y3
+
+pez4:
+	VXORPS Y4, Y4, Y4
+
+pez5:
+	VXORPS Y5, Y5, Y5
+
+pez6:
+	VXORPS Y6, Y6, Y6
+
+pez7:
+	VXORPS Y7, Y7, Y7
+
+pet:
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (AX)
+	CMPQ       DI, $0x01
+	JLE        done
+	VMOVUPS    Y9, (AX)(DX*1)
+	CMPQ       DI, $0x02
+	JLE        done
+	VMOVUPS    Y10, (AX)(DX*2)
+	CMPQ       DI, $0x03
+	JLE        done
+	VMOVUPS    Y11, (AX)(R11*1)
+	CMPQ       DI, $0x04
+	JLE        done
+	VMOVUPS    Y12, (R12)
+	CMPQ       DI, $0x05
+	JLE        done
+	VMOVUPS    Y13, (R12)(DX*1)
+	CMPQ       DI, $0x06
+	JLE        done
+	VMOVUPS    Y14, (R12)(DX*2)
+	CMPQ       DI, $0x07
+	JLE        done
+	VMOVUPS    Y15, (R12)(R11*1)
 
 done:
 	VZEROUPPER

@@ -21,24 +21,24 @@ import (
 	"unsafe"
 )
 
-// planUnderTest is a gemm plan with the backend name it belongs to.
-type planUnderTest struct {
+// blkPlan is a gemm plan with the backend name it belongs to.
+type blkPlan struct {
 	name string
 	plan *gemmPlan
 }
 
-// gemmPlans returns the plans this machine can run (skipping the test when none).
-func gemmPlans(t *testing.T) []planUnderTest {
-	var ps []planUnderTest
+// blkPlans returns the plans this machine can run (skipping the test when none).
+func blkPlans(t *testing.T) []blkPlan {
+	var ps []blkPlan
 	for _, r := range registry {
 		if !r.available {
 			continue
 		}
 		switch r.impl.name {
 		case "avx2":
-			ps = append(ps, planUnderTest{"avx2", avx2Gemm})
+			ps = append(ps, blkPlan{"avx2", avx2Gemm})
 		case "avx512":
-			ps = append(ps, planUnderTest{"avx512", avx512Gemm})
+			ps = append(ps, blkPlan{"avx512", avx512Gemm})
 		}
 	}
 	if len(ps) == 0 {
@@ -47,14 +47,14 @@ func gemmPlans(t *testing.T) []planUnderTest {
 	return ps
 }
 
-// sentinel fills guard bands and the padding between rows. It is a NaN with a
+// blkSentinel fills guard bands and the padding between rows. It is a NaN with a
 // recognisable payload: read by mistake into a product it turns the result into NaN,
-// and an unchanged sentinel is checked bit for bit.
-var sentinel = math.Float32frombits(0x7fc0beef)
+// and an unchanged blkSentinel is checked bit for bit.
+var blkSentinel = math.Float32frombits(0x7fc0beef)
 
-// guarded is a matrix stored inside a larger buffer: guard sentinels before and
+// blkGuarded is a matrix stored inside a larger buffer: guard sentinels before and
 // after it, and sentinels in the ld-cols padding of every row.
-type guarded struct {
+type blkGuarded struct {
 	buf            []float32
 	s              []float32 // the matrix as passed to Sgemm: exactly (rows-1)*ld+cols long
 	rows, cols, ld int
@@ -62,18 +62,18 @@ type guarded struct {
 	savedBuf       []float32
 }
 
-const guardLen = 37
+const blkGuardLen = 37
 
-func newGuarded(rows, cols, ld int, f func(i, j int) float32) *guarded {
+func newBlkGuarded(rows, cols, ld int, f func(i, j int) float32) *blkGuarded {
 	n := 0
 	if rows > 0 && cols > 0 {
 		n = (rows-1)*ld + cols
 	}
-	g := &guarded{buf: make([]float32, guardLen+n+guardLen), rows: rows, cols: cols, ld: ld, off: guardLen}
+	g := &blkGuarded{buf: make([]float32, blkGuardLen+n+blkGuardLen), rows: rows, cols: cols, ld: ld, off: blkGuardLen}
 	for i := range g.buf {
-		g.buf[i] = sentinel
+		g.buf[i] = blkSentinel
 	}
-	g.s = g.buf[guardLen : guardLen+n : guardLen+n]
+	g.s = g.buf[blkGuardLen : blkGuardLen+n : blkGuardLen+n]
 	for i := 0; i < rows; i++ {
 		for j := 0; j < cols; j++ {
 			g.s[i*ld+j] = f(i, j)
@@ -85,7 +85,7 @@ func newGuarded(rows, cols, ld int, f func(i, j int) float32) *guarded {
 
 // checkOutside reports any element outside the matrix (guards, padding) that
 // changed.
-func (g *guarded) checkOutside() error {
+func (g *blkGuarded) checkOutside() error {
 	for i, v := range g.buf {
 		p := i - g.off
 		inside := p >= 0 && p < len(g.s) && p%g.ld < g.cols
@@ -97,7 +97,7 @@ func (g *guarded) checkOutside() error {
 }
 
 // checkUnchanged reports any change at all.
-func (g *guarded) checkUnchanged() error {
+func (g *blkGuarded) checkUnchanged() error {
 	for i, v := range g.buf {
 		if math.Float32bits(v) != math.Float32bits(g.savedBuf[i]) {
 			return fmt.Errorf("element %d changed from %v to %v", i, g.savedBuf[i], v)
@@ -106,7 +106,7 @@ func (g *guarded) checkUnchanged() error {
 	return nil
 }
 
-type gemmCase struct {
+type blkCase struct {
 	transA, transB bool
 	m, n, k        int
 	alpha, beta    float32
@@ -114,7 +114,7 @@ type gemmCase struct {
 	padC           int
 }
 
-func (c gemmCase) String() string {
+func (c blkCase) String() string {
 	t := func(b bool) string {
 		if b {
 			return "T"
@@ -124,9 +124,9 @@ func (c gemmCase) String() string {
 	return fmt.Sprintf("%s%s m=%d n=%d k=%d alpha=%v beta=%v pads=%d,%d,%d", t(c.transA), t(c.transB), c.m, c.n, c.k, c.alpha, c.beta, c.padA, c.padB, c.padC)
 }
 
-// refGemm is the float64 reference: want = alpha*op(A)*op(B) + beta*C and the
+// blkRef is the float64 reference: want = alpha*op(A)*op(B) + beta*C and the
 // magnitude sum |alpha|*sum|op(A)||op(B)| + |beta*C| that bounds its rounding error.
-func refGemm(cs gemmCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) (want, mag []float64) {
+func blkRef(cs blkCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) (want, mag []float64) {
 	m, n, k := cs.m, cs.n, cs.k
 	want, mag = make([]float64, m*n), make([]float64, m*n)
 	for i := 0; i < m; i++ {
@@ -161,9 +161,9 @@ func refGemm(cs gemmCase, a []float32, lda int, b []float32, ldb int, c []float3
 	return want, mag
 }
 
-// runGemmCase runs one case on plan p and checks the result, the guards and the
+// blkRun runs one case on plan p and checks the result, the guards and the
 // padding.
-func runGemmCase(p *gemmPlan, cs gemmCase, rng *rand.Rand) error {
+func blkRun(p *gemmPlan, cs blkCase, rng *rand.Rand) error {
 	m, n, k := cs.m, cs.n, cs.k
 	ar, ac := m, k
 	if cs.transA {
@@ -178,8 +178,8 @@ func runGemmCase(p *gemmPlan, cs gemmCase, rng *rand.Rand) error {
 		val = func(int, int) float32 { return float32(math.NaN()) }
 	}
 	lda, ldb, ldc := max(1, ac)+cs.padA, max(1, bc)+cs.padB, max(1, n)+cs.padC
-	A := newGuarded(ar, ac, lda, val)
-	B := newGuarded(br, bc, ldb, val)
+	A := newBlkGuarded(ar, ac, lda, val)
+	B := newBlkGuarded(br, bc, ldb, val)
 	cval := func(int, int) float32 { return float32(rng.IntN(9) - 4) }
 	if cs.beta == 0 { // C must not be read
 		cval = func(i, j int) float32 {
@@ -189,8 +189,8 @@ func runGemmCase(p *gemmPlan, cs gemmCase, rng *rand.Rand) error {
 			return float32(math.Inf(1 - 2*(i%2)))
 		}
 	}
-	C := newGuarded(m, n, ldc, cval)
-	want, mag := refGemm(cs, A.s, lda, B.s, ldb, C.s, ldc)
+	C := newBlkGuarded(m, n, ldc, cval)
+	want, mag := blkRef(cs, A.s, lda, B.s, ldb, C.s, ldc)
 	if m > 0 && n > 0 {
 		p.sgemm(cs.transA, cs.transB, m, n, k, cs.alpha, A.s, lda, B.s, ldb, cs.beta, C.s, ldc)
 	}
@@ -216,13 +216,13 @@ func runGemmCase(p *gemmPlan, cs gemmCase, rng *rand.Rand) error {
 	return nil
 }
 
-var transposes = [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}}
+var blkTransposes = [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}}
 
 // TestGemmPlanTiles covers every M and N from 0 to 3 tiles + 1 of each plan's
 // register tile, with K crossing the kernels' unroll (4), every transpose, and both
 // beta == 0 (NaN and Inf in C) and beta != 0.
 func TestGemmPlanTiles(t *testing.T) {
-	for _, pu := range gemmPlans(t) {
+	for _, pu := range blkPlans(t) {
 		t.Run(pu.name, func(t *testing.T) {
 			p := pu.plan
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -230,16 +230,16 @@ func TestGemmPlanTiles(t *testing.T) {
 			if testing.Short() {
 				ks = []int{5}
 			}
-			for _, tr := range transposes {
+			for _, tr := range blkTransposes {
 				for m := 0; m <= 3*p.mr+1; m++ {
 					for n := 0; n <= 3*p.nr()+1; n++ {
 						for ki, k := range ks {
-							cs := gemmCase{transA: tr[0], transB: tr[1], m: m, n: n, k: k, alpha: 1, beta: 0,
+							cs := blkCase{transA: tr[0], transB: tr[1], m: m, n: n, k: k, alpha: 1, beta: 0,
 								padA: (m + n) % 3, padB: (m * n) % 5, padC: (m + 2*n) % 4}
 							if (m+n+ki)%2 == 1 {
 								cs.alpha, cs.beta = -1.5, 0.5
 							}
-							if err := runGemmCase(p, cs, rng); err != nil {
+							if err := blkRun(p, cs, rng); err != nil {
 								t.Fatal(err)
 							}
 						}
@@ -252,21 +252,21 @@ func TestGemmPlanTiles(t *testing.T) {
 
 // TestGemmPlanK crosses the unroll and the kc blocking with K, for tile-edge M and N.
 func TestGemmPlanK(t *testing.T) {
-	for _, pu := range gemmPlans(t) {
+	for _, pu := range blkPlans(t) {
 		t.Run(pu.name, func(t *testing.T) {
 			p := pu.plan
 			rng := rand.New(rand.NewPCG(3, 4))
 			ks := []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 13, p.kc - 1, p.kc, p.kc + 1, 2*p.kc + 3}
 			ms := []int{1, p.mr - 1, p.mr, p.mr + 1, 2*p.mr + 3}
 			ns := []int{1, p.lanes - 1, p.lanes + 1, p.nr(), p.nr() + 1, 2*p.nr() + 5}
-			for _, tr := range transposes {
+			for _, tr := range blkTransposes {
 				for _, k := range ks {
 					for _, m := range ms {
 						for _, n := range ns {
 							for _, ab := range [][2]float32{{1, 0}, {2, 1}, {0.5, -2}, {0, 0}, {0, 3}} {
-								cs := gemmCase{transA: tr[0], transB: tr[1], m: m, n: n, k: k, alpha: ab[0], beta: ab[1],
+								cs := blkCase{transA: tr[0], transB: tr[1], m: m, n: n, k: k, alpha: ab[0], beta: ab[1],
 									padA: k % 3, padB: 1, padC: 2}
-								if err := runGemmCase(p, cs, rng); err != nil {
+								if err := blkRun(p, cs, rng); err != nil {
 									t.Fatal(err)
 								}
 							}
@@ -281,15 +281,15 @@ func TestGemmPlanK(t *testing.T) {
 // TestGemmPlanBlocks crosses the mc, nc and kc blocks together, so the packing of
 // later blocks, beta = 1 on later kc blocks and the C offsets of later blocks run.
 func TestGemmPlanBlocks(t *testing.T) {
-	for _, pu := range gemmPlans(t) {
+	for _, pu := range blkPlans(t) {
 		t.Run(pu.name, func(t *testing.T) {
 			p := pu.plan
 			rng := rand.New(rand.NewPCG(5, 6))
-			for _, tr := range transposes {
+			for _, tr := range blkTransposes {
 				for _, beta := range []float32{0, 0.25} {
-					cs := gemmCase{transA: tr[0], transB: tr[1], m: p.mc + p.mr + 3, n: p.nc + p.nr() + 7, k: p.kc + 9,
+					cs := blkCase{transA: tr[0], transB: tr[1], m: p.mc + p.mr + 3, n: p.nc + p.nr() + 7, k: p.kc + 9,
 						alpha: 0.75, beta: beta, padA: 3, padB: 5, padC: 1}
-					if err := runGemmCase(p, cs, rng); err != nil {
+					if err := blkRun(p, cs, rng); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -301,7 +301,7 @@ func TestGemmPlanBlocks(t *testing.T) {
 // TestGemmPlanConcurrent runs several goroutines' GEMMs at once: each must get its
 // own packing workspace.
 func TestGemmPlanConcurrent(t *testing.T) {
-	for _, pu := range gemmPlans(t) {
+	for _, pu := range blkPlans(t) {
 		t.Run(pu.name, func(t *testing.T) {
 			var wg sync.WaitGroup
 			errs := make(chan error, 8)
@@ -311,8 +311,8 @@ func TestGemmPlanConcurrent(t *testing.T) {
 					defer wg.Done()
 					rng := rand.New(rand.NewPCG(uint64(g), 7))
 					for it := 0; it < 20; it++ {
-						cs := gemmCase{transA: it%2 == 1, transB: g%2 == 1, m: 40 + g, n: 70 + it, k: 300, alpha: 1, beta: 0.5}
-						if err := runGemmCase(pu.plan, cs, rng); err != nil {
+						cs := blkCase{transA: it%2 == 1, transB: g%2 == 1, m: 40 + g, n: 70 + it, k: 300, alpha: 1, beta: 0.5}
+						if err := blkRun(pu.plan, cs, rng); err != nil {
 							errs <- err
 							return
 						}
@@ -328,10 +328,10 @@ func TestGemmPlanConcurrent(t *testing.T) {
 	}
 }
 
-// endOfMapping returns a slice of n float32s that ends exactly at the start of an
+// blkEndOfMapping returns a slice of n float32s that ends exactly at the start of an
 // unmapped (PROT_NONE) page, so reading even one element past it faults, and a
 // function that releases the mapping.
-func endOfMapping(t *testing.T, n int) ([]float32, func()) {
+func blkEndOfMapping(t *testing.T, n int) ([]float32, func()) {
 	page := syscall.Getpagesize()
 	size := (n*4+page-1)/page*page + page
 	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
@@ -345,7 +345,7 @@ func endOfMapping(t *testing.T, n int) ([]float32, func()) {
 	b := mem[end-4*n : end]
 	var s []float32
 	if n > 0 {
-		s = unsafeFloats(b)
+		s = blkFloats(b)
 	}
 	return s, func() { syscall.Munmap(mem) }
 }
@@ -355,16 +355,16 @@ func endOfMapping(t *testing.T, n int) ([]float32, func()) {
 // slice faults, which SetPanicOnFault turns into a test failure.
 func TestGemmPlanEndOfPage(t *testing.T) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	for _, pu := range gemmPlans(t) {
+	for _, pu := range blkPlans(t) {
 		t.Run(pu.name, func(t *testing.T) {
 			p := pu.plan
 			rng := rand.New(rand.NewPCG(8, 9))
-			for _, tr := range transposes {
+			for _, tr := range blkTransposes {
 				for _, m := range []int{1, p.mr - 1, p.mr + 1} {
 					for _, n := range []int{1, 3, p.lanes - 1, p.lanes + 1, p.nr() - 1, p.nr() + 5} {
 						for _, k := range []int{1, 3, 6, 17} {
 							for _, beta := range []float32{0, 1} {
-								if err := endOfPageCase(t, p, tr[0], tr[1], m, n, k, beta, rng); err != nil {
+								if err := blkEndOfPageCase(t, p, tr[0], tr[1], m, n, k, beta, rng); err != nil {
 									t.Fatal(err)
 								}
 							}
@@ -376,7 +376,7 @@ func TestGemmPlanEndOfPage(t *testing.T) {
 	}
 }
 
-func endOfPageCase(t *testing.T, p *gemmPlan, transA, transB bool, m, n, k int, beta float32, rng *rand.Rand) (err error) {
+func blkEndOfPageCase(t *testing.T, p *gemmPlan, transA, transB bool, m, n, k int, beta float32, rng *rand.Rand) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("transA=%v transB=%v m=%d n=%d k=%d beta=%v: fault: %v", transA, transB, m, n, k, beta, r)
@@ -391,11 +391,11 @@ func endOfPageCase(t *testing.T, p *gemmPlan, transA, transB bool, m, n, k int, 
 		br, bc = n, k
 	}
 	lda, ldb, ldc := ac+1, bc+2, n+3 // the last row is still the end of the slice
-	a, freeA := endOfMapping(t, (ar-1)*lda+ac)
+	a, freeA := blkEndOfMapping(t, (ar-1)*lda+ac)
 	defer freeA()
-	b, freeB := endOfMapping(t, (br-1)*ldb+bc)
+	b, freeB := blkEndOfMapping(t, (br-1)*ldb+bc)
 	defer freeB()
-	c, freeC := endOfMapping(t, (m-1)*ldc+n)
+	c, freeC := blkEndOfMapping(t, (m-1)*ldc+n)
 	defer freeC()
 	for i := range a {
 		a[i] = float32(rng.IntN(5) - 2)
@@ -406,8 +406,8 @@ func endOfPageCase(t *testing.T, p *gemmPlan, transA, transB bool, m, n, k int, 
 	for i := range c {
 		c[i] = float32(rng.IntN(5) - 2)
 	}
-	cs := gemmCase{transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, beta: beta}
-	want, _ := refGemm(cs, a, lda, b, ldb, c, ldc)
+	cs := blkCase{transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, beta: beta}
+	want, _ := blkRef(cs, a, lda, b, ldb, c, ldc)
 	p.sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
@@ -419,7 +419,7 @@ func endOfPageCase(t *testing.T, p *gemmPlan, transA, transB bool, m, n, k int, 
 	return nil
 }
 
-func unsafeFloats(b []byte) []float32 {
+func blkFloats(b []byte) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
 }
 
@@ -427,7 +427,7 @@ func unsafeFloats(b []byte) []float32 {
 // cache (one mc x kc block of A against a kc x nc block of B, as the driver calls
 // it), against the backend's FMA peak: the ceiling of the whole GEMM.
 func BenchmarkGemmKernel(b *testing.B) {
-	for _, pu := range []planUnderTest{{"avx2", avx2Gemm}, {"avx512", avx512Gemm}} {
+	for _, pu := range []blkPlan{{"avx2", avx2Gemm}, {"avx512", avx512Gemm}} {
 		if PeakGFLOPS(pu.name) == 0 {
 			continue
 		}
@@ -449,7 +449,8 @@ func BenchmarkGemmKernel(b *testing.B) {
 					for ir := 0; ir < m; ir += p.mr {
 						for jr := 0; jr < n; jr += nr {
 							cols := min(nr, n-jr)
-							p.kernel((cols+p.lanes-1)/p.lanes, kc, &a[ir*kc], &bb[jr*kc], &c[ir*n+jr], n, 1, 0, min(p.mr, m-ir), cols)
+							nv := (cols + p.lanes - 1) / p.lanes
+							p.kernel(nv, kc, &a[ir*kc], &bb[jr*kc], nv*p.lanes, 0, &c[ir*n+jr], n, 1, 0, min(p.mr, m-ir), cols)
 						}
 					}
 				}

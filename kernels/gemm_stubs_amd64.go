@@ -5,14 +5,15 @@
 package kernels
 
 // sgemmKernelAVX2_6x16 computes a rows x cols tile of C (1 <= rows <= 6, 9 <= cols <= 16; row i
-// starts at c[i*ldc]) from a packed 6 x kc panel of A (a[p*6+i]) and a packed kc x 16
-// panel of B (b[p*16+j]), up to rounding (one FMA per product):
+// starts at c[i*ldc]) from a packed 6 x kc panel of A (a[p*6+i]) and kc rows of 16
+// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
+// per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*6+i] * b[p*16+j]
+//				s += a[p*6+i] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -24,19 +25,22 @@ package kernels
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 16 floats of each row of B are read, whatever cols is. While using row p it
+// prefetches row p+pf of B (pf = 0: no prefetch), so that B can stream from memory.
 //
 //go:noescape
-func sgemmKernelAVX2_6x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_6x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX2_6x8 computes a rows x cols tile of C (1 <= rows <= 6, 1 <= cols <= 8; row i
-// starts at c[i*ldc]) from a packed 6 x kc panel of A (a[p*6+i]) and a packed kc x 8
-// panel of B (b[p*8+j]), up to rounding (one FMA per product):
+// starts at c[i*ldc]) from a packed 6 x kc panel of A (a[p*6+i]) and kc rows of 8
+// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
+// per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*6+i] * b[p*8+j]
+//				s += a[p*6+i] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -48,19 +52,22 @@ func sgemmKernelAVX2_6x16(kc int, a *float32, b *float32, c *float32, ldc int, a
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 8 floats of each row of B are read, whatever cols is. While using row p it
+// prefetches row p+pf of B (pf = 0: no prefetch), so that B can stream from memory.
 //
 //go:noescape
-func sgemmKernelAVX2_6x8(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_6x8(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX512_8x48 computes a rows x cols tile of C (1 <= rows <= 8, 33 <= cols <= 48; row i
-// starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and a packed kc x 48
-// panel of B (b[p*48+j]), up to rounding (one FMA per product):
+// starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and kc rows of 48
+// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
+// per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*8+i] * b[p*48+j]
+//				s += a[p*8+i] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -72,19 +79,22 @@ func sgemmKernelAVX2_6x8(kc int, a *float32, b *float32, c *float32, ldc int, al
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 48 floats of each row of B are read, whatever cols is. While using row p it
+// prefetches row p+pf of B (pf = 0: no prefetch), so that B can stream from memory.
 //
 //go:noescape
-func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX512_8x32 computes a rows x cols tile of C (1 <= rows <= 8, 17 <= cols <= 32; row i
-// starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and a packed kc x 32
-// panel of B (b[p*32+j]), up to rounding (one FMA per product):
+// starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and kc rows of 32
+// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
+// per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*8+i] * b[p*32+j]
+//				s += a[p*8+i] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -96,19 +106,22 @@ func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, c *float32, ldc int,
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 32 floats of each row of B are read, whatever cols is. While using row p it
+// prefetches row p+pf of B (pf = 0: no prefetch), so that B can stream from memory.
 //
 //go:noescape
-func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX512_8x16 computes a rows x cols tile of C (1 <= rows <= 8, 1 <= cols <= 16; row i
-// starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and a packed kc x 16
-// panel of B (b[p*16+j]), up to rounding (one FMA per product):
+// starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and kc rows of 16
+// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
+// per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*8+i] * b[p*16+j]
+//				s += a[p*8+i] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -120,6 +133,157 @@ func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, c *float32, ldc int,
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 16 floats of each row of B are read, whatever cols is. While using row p it
+// prefetches row p+pf of B (pf = 0: no prefetch), so that B can stream from memory.
 //
 //go:noescape
-func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+
+// After the last row it writes 2 more floats (zeros) at dst[kc*6:].
+//
+//go:noescape
+func sgemmPackCopyAVX2_6(dst *float32, src *float32, ld int, kc int, w int)
+
+// sgemmPackCopyAVX2_16 copies kc rows of w <= 16 floats, the first at src and the next ld
+// floats apart, to rows of 16 floats at dst, zero-filled past w:
+//
+//	for p := 0; p < kc; p++ {
+//		for j := 0; j < 16; j++ {
+//			if j < w {
+//				dst[p*16+j] = src[p*ld+j]
+//			} else {
+//				dst[p*16+j] = 0
+//			}
+//		}
+//	}
+//
+// Only those elements of src are read (partial vectors are loaded under a mask).
+//
+//go:noescape
+func sgemmPackCopyAVX2_16(dst *float32, src *float32, ld int, kc int, w int)
+
+// sgemmPackCopyAVX2_8 copies kc rows of w <= 8 floats, the first at src and the next ld
+// floats apart, to rows of 8 floats at dst, zero-filled past w:
+//
+//	for p := 0; p < kc; p++ {
+//		for j := 0; j < 8; j++ {
+//			if j < w {
+//				dst[p*8+j] = src[p*ld+j]
+//			} else {
+//				dst[p*8+j] = 0
+//			}
+//		}
+//	}
+//
+// Only those elements of src are read (partial vectors are loaded under a mask).
+//
+//go:noescape
+func sgemmPackCopyAVX2_8(dst *float32, src *float32, ld int, kc int, w int)
+
+// sgemmPackTransAVX2 transposes the first kc columns of rows <= 8 rows of src (row i at
+// src[i*ld]) into kc rows of 8 floats at dst, dstStride floats apart, zero where i >= rows:
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 8; i++ {
+//			if i < rows {
+//				dst[p*dstStride+i] = src[i*ld+p]
+//			} else {
+//				dst[p*dstStride+i] = 0
+//			}
+//		}
+//	}
+//
+// Only those elements of src are read: the last kc%8 columns are loaded under a mask.
+//
+//go:noescape
+func sgemmPackTransAVX2(dst *float32, dstStride int, src *float32, ld int, kc int, rows int)
+
+// sgemmPackCopyAVX512_8 copies kc rows of w <= 8 floats, the first at src and the next ld
+// floats apart, to rows of 8 floats at dst, zero-filled past w:
+//
+//	for p := 0; p < kc; p++ {
+//		for j := 0; j < 8; j++ {
+//			if j < w {
+//				dst[p*8+j] = src[p*ld+j]
+//			} else {
+//				dst[p*8+j] = 0
+//			}
+//		}
+//	}
+//
+// Only those elements of src are read (partial vectors are loaded under a mask).
+//
+//go:noescape
+func sgemmPackCopyAVX512_8(dst *float32, src *float32, ld int, kc int, w int)
+
+// sgemmPackCopyAVX512_48 copies kc rows of w <= 48 floats, the first at src and the next ld
+// floats apart, to rows of 48 floats at dst, zero-filled past w:
+//
+//	for p := 0; p < kc; p++ {
+//		for j := 0; j < 48; j++ {
+//			if j < w {
+//				dst[p*48+j] = src[p*ld+j]
+//			} else {
+//				dst[p*48+j] = 0
+//			}
+//		}
+//	}
+//
+// Only those elements of src are read (partial vectors are loaded under a mask).
+//
+//go:noescape
+func sgemmPackCopyAVX512_48(dst *float32, src *float32, ld int, kc int, w int)
+
+// sgemmPackCopyAVX512_32 copies kc rows of w <= 32 floats, the first at src and the next ld
+// floats apart, to rows of 32 floats at dst, zero-filled past w:
+//
+//	for p := 0; p < kc; p++ {
+//		for j := 0; j < 32; j++ {
+//			if j < w {
+//				dst[p*32+j] = src[p*ld+j]
+//			} else {
+//				dst[p*32+j] = 0
+//			}
+//		}
+//	}
+//
+// Only those elements of src are read (partial vectors are loaded under a mask).
+//
+//go:noescape
+func sgemmPackCopyAVX512_32(dst *float32, src *float32, ld int, kc int, w int)
+
+// sgemmPackCopyAVX512_16 copies kc rows of w <= 16 floats, the first at src and the next ld
+// floats apart, to rows of 16 floats at dst, zero-filled past w:
+//
+//	for p := 0; p < kc; p++ {
+//		for j := 0; j < 16; j++ {
+//			if j < w {
+//				dst[p*16+j] = src[p*ld+j]
+//			} else {
+//				dst[p*16+j] = 0
+//			}
+//		}
+//	}
+//
+// Only those elements of src are read (partial vectors are loaded under a mask).
+//
+//go:noescape
+func sgemmPackCopyAVX512_16(dst *float32, src *float32, ld int, kc int, w int)
+
+// sgemmPackTransAVX512 transposes the first kc columns of rows <= 8 rows of src (row i at
+// src[i*ld]) into kc rows of 8 floats at dst, dstStride floats apart, zero where i >= rows:
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 8; i++ {
+//			if i < rows {
+//				dst[p*dstStride+i] = src[i*ld+p]
+//			} else {
+//				dst[p*dstStride+i] = 0
+//			}
+//		}
+//	}
+//
+// Only those elements of src are read: the last kc%8 columns are loaded under a mask.
+//
+//go:noescape
+func sgemmPackTransAVX512(dst *float32, dstStride int, src *float32, ld int, kc int, rows int)

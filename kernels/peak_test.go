@@ -58,9 +58,10 @@ var peaks struct {
 }
 
 // PeakGFLOPS returns the FMA peak of the named backend in GFLOP/s on one thread,
-// measured on first use and remembered for the rest of the process: the best of 9
-// runs of about 20 ms, since other processes can only slow a run down. It returns 0
-// for a backend without a peak loop.
+// measured on first use and remembered for the rest of the process: the best of 100
+// runs of about 1 ms. Other processes can only slow a run down, and short runs give
+// the best of them a chance to fit between two of the scheduler's time slices on a
+// busy machine. It returns 0 for a backend without a peak loop.
 func PeakGFLOPS(backend string) float64 {
 	peaks.Lock()
 	defer peaks.Unlock()
@@ -75,19 +76,19 @@ func PeakGFLOPS(backend string) float64 {
 		peaks.gflops[backend] = 0
 		return 0
 	}
-	// Size a run to about 20 ms.
-	iters := 1 << 16
+	// Size a run to about 1 ms.
+	iters := 1 << 10
 	for {
 		t := time.Now()
 		l.run(iters)
-		if d := time.Since(t); d > 5*time.Millisecond {
-			iters = int(float64(iters) * float64(20*time.Millisecond) / float64(d))
+		if d := time.Since(t); d > 500*time.Microsecond {
+			iters = int(float64(iters) * float64(time.Millisecond) / float64(d))
 			break
 		}
-		iters *= 4
+		iters *= 2
 	}
 	best := 0.0
-	for r := 0; r < 9; r++ {
+	for r := 0; r < 100; r++ {
 		t := time.Now()
 		l.run(iters)
 		best = max(best, float64(iters)*float64(l.flopsPerIter)/float64(time.Since(t).Nanoseconds()))

@@ -32,20 +32,21 @@ func (t tile) name() string { return fmt.Sprintf("sgemmKernel%s_%dx%d", t.isa.na
 func genKernel(t tile) {
 	s := t.isa
 	nr := t.nr()
-	TEXT(t.name(), NOSPLIT, "func(kc int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)")
+	TEXT(t.name(), NOSPLIT, "func(kc int, a, b *float32, ldb, pf int, c *float32, ldc int, alpha, beta float32, rows, cols int)")
 	Pragma("noescape")
 	lo := nr - s.lanes + 1
 	Doc(
 		fmt.Sprintf("%s computes a rows x cols tile of C (1 <= rows <= %d, %d <= cols <= %d; row i",
 			t.name(), t.mr, lo, nr),
-		fmt.Sprintf("starts at c[i*ldc]) from a packed %d x kc panel of A (a[p*%d+i]) and a packed kc x %d", t.mr, t.mr, nr),
-		fmt.Sprintf("panel of B (b[p*%d+j]), up to rounding (one FMA per product):", nr),
+		fmt.Sprintf("starts at c[i*ldc]) from a packed %d x kc panel of A (a[p*%d+i]) and kc rows of %d", t.mr, t.mr, nr),
+		"floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA",
+		"per product):",
 		"",
 		"\tfor i := 0; i < rows; i++ {",
 		"\t\tfor j := 0; j < cols; j++ {",
 		"\t\t\tvar s float32",
 		"\t\t\tfor p := 0; p < kc; p++ {",
-		fmt.Sprintf("\t\t\t\ts += a[p*%d+i] * b[p*%d+j]", t.mr, nr),
+		fmt.Sprintf("\t\t\t\ts += a[p*%d+i] * b[p*ldb+j]", t.mr),
 		"\t\t\t}",
 		"\t\t\tif beta == 0 {",
 		"\t\t\t\tc[i*ldc+j] = alpha * s // C is not read: NaN there does not leak",
@@ -57,6 +58,8 @@ func genKernel(t tile) {
 		"",
 		"Only the rows x cols elements of C are touched: the last vector of a row is",
 		"loaded and stored under a mask when cols is not a multiple of the vector width.",
+		fmt.Sprintf("All %d floats of each row of B are read, whatever cols is. While using row p it", nr),
+		"prefetches row p+pf of B (pf = 0: no prefetch), so that B can stream from memory.",
 	)
 
 	regs := s.regs
@@ -73,21 +76,54 @@ func genKernel(t tile) {
 	kc := Load(Param("kc"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	ldb3 := GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	rowB := func(u int) Mem { // row u (< 4) of B from b
+		switch u {
+		case 0:
+			return Mem{Base: b}
+		case 3:
+			return Mem{Base: b, Index: ldb3, Scale: 1}
+		default:
+			return Mem{Base: b, Index: ldb, Scale: uint8(u)}
+		}
+	}
+	pf := Load(Param("pf"), GP64())
+	IMULQ(ldb, pf) // bytes ahead
+	// prefetch emits the prefetches of the row pf rows after row u: each cache
+	// line it can span.
+	prefetch := func(u int) {
+		row := rowB(u)
+		row.Base = pf
+		for off := 0; off < 4*nr; off += 64 {
+			PREFETCHT0(row.Offset(off))
+		}
+		PREFETCHT0(row.Offset(4*nr - 4))
+	}
+	if t.unroll != 4 {
+		panic("rowB addresses 4 rows of B per iteration")
+	}
 	for i := range acc {
 		for _, r := range acc[i] {
 			zero(s, r)
 		}
 	}
+	ADDQ(b, pf) // pf now points at the row to prefetch
+	t.prefetchC()
 
 	Comment(fmt.Sprintf("%d rank-1 updates per iteration.", t.unroll))
 	SUBQ(U8(t.unroll), kc)
 	JL(LabelRef("tail"))
 	Label("loop")
 	for u := 0; u < t.unroll; u++ {
-		t.rank1(u, a, b, acc, bv, bc, embedded)
+		prefetch(u)
+		t.rank1(u, a, rowB(u), acc, bv, bc, embedded)
 	}
 	ADDQ(U32(t.unroll*t.mr*4), a)
-	ADDQ(U32(t.unroll*nr*4), b)
+	LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
+	LEAQ(Mem{Base: pf, Index: ldb, Scale: 4}, pf)
 	SUBQ(U8(t.unroll), kc)
 	JGE(LabelRef("loop"))
 
@@ -95,9 +131,10 @@ func genKernel(t tile) {
 	ADDQ(U8(t.unroll), kc)
 	JZ(LabelRef("store"))
 	Label("tailloop")
-	t.rank1(0, a, b, acc, bv, bc, embedded)
+	t.rank1(0, a, rowB(0), acc, bv, bc, embedded)
 	ADDQ(U32(t.mr*4), a)
-	ADDQ(U32(nr*4), b)
+	ADDQ(ldb, b)
+	ADDQ(ldb, pf)
 	DECQ(kc)
 	JNZ(LabelRef("tailloop"))
 
@@ -105,11 +142,31 @@ func genKernel(t tile) {
 	t.epilogue(acc, append(append([]reg.VecPhysical{}, bv...), bc...))
 }
 
-// rank1 emits step u of the unrolled loop: acc[i][v] += A[p][i] * B[p][v*lanes:].
-func (t tile) rank1(u int, a, b reg.Register, acc [][]reg.VecPhysical, bv, bc []reg.VecPhysical, embedded bool) {
+// prefetchC prefetches the C tile, every line of each of its mr rows, so that the
+// stores at the end do not wait for C to arrive from memory (the kc-long loop gives
+// the prefetches time to complete). Prefetches never fault, so rows and columns past
+// the end of C are harmless.
+func (t tile) prefetchC() {
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	for i := 0; i < t.mr; i++ {
+		if i > 0 {
+			ADDQ(ldc, c)
+		}
+		for off := 0; off < 4*t.nr(); off += 64 {
+			PREFETCHT0(Mem{Base: c, Disp: off})
+		}
+		PREFETCHT0(Mem{Base: c, Disp: 4*t.nr() - 4})
+	}
+}
+
+// rank1 emits step u of the unrolled loop: acc[i][v] += A[p][i] * B[p][v*lanes:],
+// with row p of B at brow.
+func (t tile) rank1(u int, a reg.Register, brow Mem, acc [][]reg.VecPhysical, bv, bc []reg.VecPhysical, embedded bool) {
 	s := t.isa
 	for v, r := range bv {
-		VMOVUPS(Mem{Base: b, Disp: 4 * (u*t.nr() + v*s.lanes)}, r)
+		VMOVUPS(brow.Offset(4*v*s.lanes), r)
 	}
 	for i := range acc {
 		ai := Mem{Base: a, Disp: 4 * (u*t.mr + i)}

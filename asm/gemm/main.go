@@ -29,6 +29,12 @@ func main() {
 		for _, t := range tiles {
 			genKernel(t)
 		}
+		for _, s := range []*isa{avx2, avx512} {
+			for _, w := range packWidths(s) {
+				genPackCopy(s, w)
+			}
+			genPackTrans(s)
+		}
 	}
 	Generate()
 }
@@ -41,4 +47,23 @@ var tiles = []tile{
 	{isa: avx512, mr: 8, nv: 3, unroll: 4},
 	{isa: avx512, mr: 8, nv: 2, unroll: 4},
 	{isa: avx512, mr: 8, nv: 1, unroll: 4},
+}
+
+// packWidths are the panel widths of an ISA's tiles: the height of its A panels
+// and the width of each of its B panels.
+func packWidths(s *isa) []int {
+	seen := map[int]bool{}
+	var ws []int
+	for _, t := range tiles {
+		if t.isa != s {
+			continue
+		}
+		for _, w := range []int{t.mr, t.nr()} {
+			if !seen[w] {
+				seen[w] = true
+				ws = append(ws, w)
+			}
+		}
+	}
+	return ws
 }
