@@ -80,7 +80,10 @@ func AddBias(m, n int, x []float32, ldx int, bias []float32) {
 // Activate sets dst[i] = f(src[i]) for the activation f over len(dst) elements
 // (src must be at least as long; dst and src may be the same slice). ReLU is
 // max(x, 0) (NaN stays NaN), Sigmoid is 1/(1+exp(-x)), Tanh is tanh(x); both saturate
-// to their exact limits for large |x| and at +-Inf.
+// to their exact limits for large |x| and at +-Inf, and NaN in gives NaN out. The sign
+// of a zero result is not specified: relu(-0) and tanh(-0) may be -0 or +0 depending
+// on the backend (vector max instructions order zeros differently); both compare
+// equal to 0 and behave alike in every later kernel.
 func Activate(act Activation, dst, src []float32) {
 	checkLen("Activate", "src", src, len(dst))
 	b := current.Load()
