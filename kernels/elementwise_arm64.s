@@ -95,3 +95,1697 @@ one:
 	BNE one
 done:
 	RET
+
+// func sigmoidNEON(dst []float32, src []float32)
+TEXT ·sigmoidNEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD dst_len+8(FP), R0
+	MOVD src_base+24(FP), R1
+	MOVD dst_base+0(FP), R2
+	MOVW $0x42b17217, R16
+	VDUP R16, V31.S4
+	MOVW $0xc2aeac4f, R16
+	VDUP R16, V30.S4
+	MOVW $0x3fb8aa3b, R16
+	VDUP R16, V29.S4
+	MOVW $0x3f318000, R16
+	VDUP R16, V28.S4
+	MOVW $0xb95e8083, R16
+	VDUP R16, V27.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V26.S4
+	MOVW $0x7f800000, R16
+	VDUP R16, V25.S4
+	MOVW $0x3f000000, R16
+	VDUP R16, V24.S4
+	MOVW $0x3e2aaaab, R16
+	VDUP R16, V23.S4
+	MOVW $0x3d2aaaab, R16
+	VDUP R16, V22.S4
+	MOVW $0x3c088889, R16
+	VDUP R16, V21.S4
+	MOVW $0x3ab60b61, R16
+	VDUP R16, V20.S4
+	MOVW $0x39500d01, R16
+	VDUP R16, V19.S4
+	CMP $8, R0
+	BLT vec
+unrolled:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	WORD $0x6ea0f802 // fneg v2.4s, v0.4s
+	WORD $0x6ea0f828 // fneg v8.4s, v1.4s
+	WORD $0x4ebff443 // fmin v3.4s, v2.4s, v31.4s
+	WORD $0x4ebff509 // fmin v9.4s, v8.4s, v31.4s
+	WORD $0x6e3ddc64 // fmul v4.4s, v3.4s, v29.4s
+	WORD $0x6e3ddd2a // fmul v10.4s, v9.4s, v29.4s
+	WORD $0x4e218884 // frintn v4.4s, v4.4s
+	WORD $0x4e21894a // frintn v10.4s, v10.4s
+	VFMLS V28.S4, V4.S4, V3.S4
+	VFMLS V28.S4, V10.S4, V9.S4
+	VFMLS V27.S4, V4.S4, V3.S4
+	VFMLS V27.S4, V10.S4, V9.S4
+	WORD $0x6e23dc65 // fmul v5.4s, v3.4s, v3.4s
+	WORD $0x6e29dd2b // fmul v11.4s, v9.4s, v9.4s
+	VMOV V20.B16, V6.B16
+	VMOV V20.B16, V12.B16
+	VFMLA V19.S4, V3.S4, V6.S4
+	VFMLA V19.S4, V9.S4, V12.S4
+	VMOV V21.B16, V7.B16
+	VMOV V21.B16, V13.B16
+	VFMLA V6.S4, V3.S4, V7.S4
+	VFMLA V12.S4, V9.S4, V13.S4
+	VMOV V22.B16, V6.B16
+	VMOV V22.B16, V12.B16
+	VFMLA V7.S4, V3.S4, V6.S4
+	VFMLA V13.S4, V9.S4, V12.S4
+	VMOV V23.B16, V7.B16
+	VMOV V23.B16, V13.B16
+	VFMLA V6.S4, V3.S4, V7.S4
+	VFMLA V12.S4, V9.S4, V13.S4
+	VMOV V24.B16, V6.B16
+	VMOV V24.B16, V12.B16
+	VFMLA V7.S4, V3.S4, V6.S4
+	VFMLA V13.S4, V9.S4, V12.S4
+	VFMLA V6.S4, V5.S4, V3.S4
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e3ad463 // fadd v3.4s, v3.4s, v26.4s
+	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
+	WORD $0x4ea1b884 // fcvtzs v4.4s, v4.4s
+	WORD $0x4ea1b94a // fcvtzs v10.4s, v10.4s
+	VSHL $23, V4.S4, V4.S4
+	VSHL $23, V10.S4, V10.S4
+	VADD V4.S4, V3.S4, V3.S4
+	VADD V10.S4, V9.S4, V9.S4
+	WORD $0x6ea2e7c4 // fcmgt v4.4s, v30.4s, v2.4s
+	WORD $0x6ea8e7ca // fcmgt v10.4s, v30.4s, v8.4s
+	WORD $0x4e641c63 // bic v3.16b, v3.16b, v4.16b
+	WORD $0x4e6a1d29 // bic v9.16b, v9.16b, v10.16b
+	WORD $0x6ebfe444 // fcmgt v4.4s, v2.4s, v31.4s
+	WORD $0x6ebfe50a // fcmgt v10.4s, v8.4s, v31.4s
+	VBIT V4.B16, V25.B16, V3.B16
+	VBIT V10.B16, V25.B16, V9.B16
+	WORD $0x4e3ad463 // fadd v3.4s, v3.4s, v26.4s
+	WORD $0x4e3ad529 // fadd v9.4s, v9.4s, v26.4s
+	WORD $0x6e23ff42 // fdiv v2.4s, v26.4s, v3.4s
+	WORD $0x6e29ff48 // fdiv v8.4s, v26.4s, v9.4s
+	VST1.P [V2.S4], 16(R2)
+	VST1.P [V8.S4], 16(R2)
+	SUB $8, R0
+	CMP $8, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x6ea0f801 // fneg v1.4s, v0.4s
+	WORD $0x4ebff422 // fmin v2.4s, v1.4s, v31.4s
+	WORD $0x6e3ddc43 // fmul v3.4s, v2.4s, v29.4s
+	WORD $0x4e218863 // frintn v3.4s, v3.4s
+	VFMLS V28.S4, V3.S4, V2.S4
+	VFMLS V27.S4, V3.S4, V2.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	VMOV V20.B16, V5.B16
+	VFMLA V19.S4, V2.S4, V5.S4
+	VMOV V21.B16, V6.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VMOV V22.B16, V5.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VMOV V23.B16, V6.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VMOV V24.B16, V5.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V5.S4, V4.S4, V2.S4
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x4ea1b863 // fcvtzs v3.4s, v3.4s
+	VSHL $23, V3.S4, V3.S4
+	VADD V3.S4, V2.S4, V2.S4
+	WORD $0x6ea1e7c3 // fcmgt v3.4s, v30.4s, v1.4s
+	WORD $0x4e631c42 // bic v2.16b, v2.16b, v3.16b
+	WORD $0x6ebfe423 // fcmgt v3.4s, v1.4s, v31.4s
+	VBIT V3.B16, V25.B16, V2.B16
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e22ff41 // fdiv v1.4s, v26.4s, v2.4s
+	VST1.P [V1.S4], 16(R2)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	WORD $0x6ea0f801 // fneg v1.4s, v0.4s
+	WORD $0x4ebff422 // fmin v2.4s, v1.4s, v31.4s
+	WORD $0x6e3ddc43 // fmul v3.4s, v2.4s, v29.4s
+	WORD $0x4e218863 // frintn v3.4s, v3.4s
+	VFMLS V28.S4, V3.S4, V2.S4
+	VFMLS V27.S4, V3.S4, V2.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	VMOV V20.B16, V5.B16
+	VFMLA V19.S4, V2.S4, V5.S4
+	VMOV V21.B16, V6.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VMOV V22.B16, V5.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VMOV V23.B16, V6.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VMOV V24.B16, V5.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V5.S4, V4.S4, V2.S4
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x4ea1b863 // fcvtzs v3.4s, v3.4s
+	VSHL $23, V3.S4, V3.S4
+	VADD V3.S4, V2.S4, V2.S4
+	WORD $0x6ea1e7c3 // fcmgt v3.4s, v30.4s, v1.4s
+	WORD $0x4e631c42 // bic v2.16b, v2.16b, v3.16b
+	WORD $0x6ebfe423 // fcmgt v3.4s, v1.4s, v31.4s
+	VBIT V3.B16, V25.B16, V2.B16
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e22ff41 // fdiv v1.4s, v26.4s, v2.4s
+	FMOVS.P F1, 4(R2)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func tanhNEON(dst []float32, src []float32)
+TEXT ·tanhNEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD dst_len+8(FP), R0
+	MOVD src_base+24(FP), R1
+	MOVD dst_base+0(FP), R2
+	MOVW $0x42b17217, R16
+	VDUP R16, V31.S4
+	MOVW $0xc2aeac4f, R16
+	VDUP R16, V30.S4
+	MOVW $0x3fb8aa3b, R16
+	VDUP R16, V29.S4
+	MOVW $0x3f318000, R16
+	VDUP R16, V28.S4
+	MOVW $0xb95e8083, R16
+	VDUP R16, V27.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V26.S4
+	MOVW $0x7f800000, R16
+	VDUP R16, V25.S4
+	MOVW $0x3f000000, R16
+	VDUP R16, V24.S4
+	MOVW $0x3e2aaaab, R16
+	VDUP R16, V23.S4
+	MOVW $0x3d2aaaab, R16
+	VDUP R16, V22.S4
+	MOVW $0x3c088889, R16
+	VDUP R16, V21.S4
+	MOVW $0x3ab60b61, R16
+	VDUP R16, V20.S4
+	MOVW $0x39500d01, R16
+	VDUP R16, V19.S4
+	MOVW $0x40000000, R16
+	VDUP R16, V18.S4
+	MOVW $0x41200000, R16
+	VDUP R16, V17.S4
+	MOVW $0x80000000, R16
+	VDUP R16, V16.S4
+	CMP $8, R0
+	BLT vec
+unrolled:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
+	WORD $0x4ea0f829 // fabs v9.4s, v1.4s
+	WORD $0x4eb1f442 // fmin v2.4s, v2.4s, v17.4s
+	WORD $0x4eb1f529 // fmin v9.4s, v9.4s, v17.4s
+	WORD $0x4e22d442 // fadd v2.4s, v2.4s, v2.4s
+	WORD $0x4e29d529 // fadd v9.4s, v9.4s, v9.4s
+	WORD $0x6e3ddc43 // fmul v3.4s, v2.4s, v29.4s
+	WORD $0x6e3ddd2a // fmul v10.4s, v9.4s, v29.4s
+	WORD $0x4e218863 // frintn v3.4s, v3.4s
+	WORD $0x4e21894a // frintn v10.4s, v10.4s
+	VFMLS V28.S4, V3.S4, V2.S4
+	VFMLS V28.S4, V10.S4, V9.S4
+	VFMLS V27.S4, V3.S4, V2.S4
+	VFMLS V27.S4, V10.S4, V9.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	WORD $0x6e29dd2b // fmul v11.4s, v9.4s, v9.4s
+	VMOV V20.B16, V5.B16
+	VMOV V20.B16, V12.B16
+	VFMLA V19.S4, V2.S4, V5.S4
+	VFMLA V19.S4, V9.S4, V12.S4
+	VMOV V21.B16, V6.B16
+	VMOV V21.B16, V13.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VFMLA V12.S4, V9.S4, V13.S4
+	VMOV V22.B16, V5.B16
+	VMOV V22.B16, V12.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V13.S4, V9.S4, V12.S4
+	VMOV V23.B16, V6.B16
+	VMOV V23.B16, V13.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VFMLA V12.S4, V9.S4, V13.S4
+	VMOV V24.B16, V5.B16
+	VMOV V24.B16, V12.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V13.S4, V9.S4, V12.S4
+	VFMLA V5.S4, V4.S4, V2.S4
+	VFMLA V12.S4, V11.S4, V9.S4
+	VMOV V26.B16, V7.B16
+	VMOV V26.B16, V14.B16
+	WORD $0x4ea1b863 // fcvtzs v3.4s, v3.4s
+	WORD $0x4ea1b94a // fcvtzs v10.4s, v10.4s
+	VSHL $23, V3.S4, V3.S4
+	VSHL $23, V10.S4, V10.S4
+	VADD V3.S4, V7.S4, V7.S4
+	VADD V10.S4, V14.S4, V14.S4
+	WORD $0x4ebad4e8 // fsub v8.4s, v7.4s, v26.4s
+	WORD $0x4ebad5cf // fsub v15.4s, v14.4s, v26.4s
+	VFMLA V7.S4, V2.S4, V8.S4
+	VFMLA V14.S4, V9.S4, V15.S4
+	WORD $0x4e32d507 // fadd v7.4s, v8.4s, v18.4s
+	WORD $0x4e32d5ee // fadd v14.4s, v15.4s, v18.4s
+	WORD $0x6e27fd08 // fdiv v8.4s, v8.4s, v7.4s
+	WORD $0x6e2efdef // fdiv v15.4s, v15.4s, v14.4s
+	VBIT V16.B16, V0.B16, V8.B16
+	VBIT V16.B16, V1.B16, V15.B16
+	VST1.P [V8.S4], 16(R2)
+	VST1.P [V15.S4], 16(R2)
+	SUB $8, R0
+	CMP $8, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4eb1f421 // fmin v1.4s, v1.4s, v17.4s
+	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
+	WORD $0x6e3ddc22 // fmul v2.4s, v1.4s, v29.4s
+	WORD $0x4e218842 // frintn v2.4s, v2.4s
+	VFMLS V28.S4, V2.S4, V1.S4
+	VFMLS V27.S4, V2.S4, V1.S4
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	VMOV V20.B16, V4.B16
+	VFMLA V19.S4, V1.S4, V4.S4
+	VMOV V21.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V22.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VMOV V23.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V24.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VFMLA V4.S4, V3.S4, V1.S4
+	VMOV V26.B16, V6.B16
+	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
+	VSHL $23, V2.S4, V2.S4
+	VADD V2.S4, V6.S4, V6.S4
+	WORD $0x4ebad4c7 // fsub v7.4s, v6.4s, v26.4s
+	VFMLA V6.S4, V1.S4, V7.S4
+	WORD $0x4e32d4e6 // fadd v6.4s, v7.4s, v18.4s
+	WORD $0x6e26fce7 // fdiv v7.4s, v7.4s, v6.4s
+	VBIT V16.B16, V0.B16, V7.B16
+	VST1.P [V7.S4], 16(R2)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4eb1f421 // fmin v1.4s, v1.4s, v17.4s
+	WORD $0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
+	WORD $0x6e3ddc22 // fmul v2.4s, v1.4s, v29.4s
+	WORD $0x4e218842 // frintn v2.4s, v2.4s
+	VFMLS V28.S4, V2.S4, V1.S4
+	VFMLS V27.S4, V2.S4, V1.S4
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	VMOV V20.B16, V4.B16
+	VFMLA V19.S4, V1.S4, V4.S4
+	VMOV V21.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V22.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VMOV V23.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V24.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VFMLA V4.S4, V3.S4, V1.S4
+	VMOV V26.B16, V6.B16
+	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
+	VSHL $23, V2.S4, V2.S4
+	VADD V2.S4, V6.S4, V6.S4
+	WORD $0x4ebad4c7 // fsub v7.4s, v6.4s, v26.4s
+	VFMLA V6.S4, V1.S4, V7.S4
+	WORD $0x4e32d4e6 // fadd v6.4s, v7.4s, v18.4s
+	WORD $0x6e26fce7 // fdiv v7.4s, v7.4s, v6.4s
+	VBIT V16.B16, V0.B16, V7.B16
+	FMOVS.P F7, 4(R2)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func expNEON(dst []float32, src []float32)
+TEXT ·expNEON(SB), NOSPLIT|NOFRAME, $0-48
+	MOVD dst_len+8(FP), R0
+	MOVD src_base+24(FP), R1
+	MOVD dst_base+0(FP), R2
+	MOVW $0x42b17217, R16
+	VDUP R16, V31.S4
+	MOVW $0xc2aeac4f, R16
+	VDUP R16, V30.S4
+	MOVW $0x3fb8aa3b, R16
+	VDUP R16, V29.S4
+	MOVW $0x3f318000, R16
+	VDUP R16, V28.S4
+	MOVW $0xb95e8083, R16
+	VDUP R16, V27.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V26.S4
+	MOVW $0x7f800000, R16
+	VDUP R16, V25.S4
+	MOVW $0x3f000000, R16
+	VDUP R16, V24.S4
+	MOVW $0x3e2aaaab, R16
+	VDUP R16, V23.S4
+	MOVW $0x3d2aaaab, R16
+	VDUP R16, V22.S4
+	MOVW $0x3c088889, R16
+	VDUP R16, V21.S4
+	MOVW $0x3ab60b61, R16
+	VDUP R16, V20.S4
+	MOVW $0x39500d01, R16
+	VDUP R16, V19.S4
+	CMP $8, R0
+	BLT vec
+unrolled:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	WORD $0x4ebff402 // fmin v2.4s, v0.4s, v31.4s
+	WORD $0x4ebff427 // fmin v7.4s, v1.4s, v31.4s
+	WORD $0x6e3ddc43 // fmul v3.4s, v2.4s, v29.4s
+	WORD $0x6e3ddce8 // fmul v8.4s, v7.4s, v29.4s
+	WORD $0x4e218863 // frintn v3.4s, v3.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VFMLS V28.S4, V3.S4, V2.S4
+	VFMLS V28.S4, V8.S4, V7.S4
+	VFMLS V27.S4, V3.S4, V2.S4
+	VFMLS V27.S4, V8.S4, V7.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	WORD $0x6e27dce9 // fmul v9.4s, v7.4s, v7.4s
+	VMOV V20.B16, V5.B16
+	VMOV V20.B16, V10.B16
+	VFMLA V19.S4, V2.S4, V5.S4
+	VFMLA V19.S4, V7.S4, V10.S4
+	VMOV V21.B16, V6.B16
+	VMOV V21.B16, V11.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VFMLA V10.S4, V7.S4, V11.S4
+	VMOV V22.B16, V5.B16
+	VMOV V22.B16, V10.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V11.S4, V7.S4, V10.S4
+	VMOV V23.B16, V6.B16
+	VMOV V23.B16, V11.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VFMLA V10.S4, V7.S4, V11.S4
+	VMOV V24.B16, V5.B16
+	VMOV V24.B16, V10.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V11.S4, V7.S4, V10.S4
+	VFMLA V5.S4, V4.S4, V2.S4
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x4ea1b863 // fcvtzs v3.4s, v3.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	VSHL $23, V3.S4, V3.S4
+	VSHL $23, V8.S4, V8.S4
+	VADD V3.S4, V2.S4, V2.S4
+	VADD V8.S4, V7.S4, V7.S4
+	WORD $0x6ea0e7c3 // fcmgt v3.4s, v30.4s, v0.4s
+	WORD $0x6ea1e7c8 // fcmgt v8.4s, v30.4s, v1.4s
+	WORD $0x4e631c42 // bic v2.16b, v2.16b, v3.16b
+	WORD $0x4e681ce7 // bic v7.16b, v7.16b, v8.16b
+	WORD $0x6ebfe403 // fcmgt v3.4s, v0.4s, v31.4s
+	WORD $0x6ebfe428 // fcmgt v8.4s, v1.4s, v31.4s
+	VBIT V3.B16, V25.B16, V2.B16
+	VBIT V8.B16, V25.B16, V7.B16
+	VST1.P [V2.S4], 16(R2)
+	VST1.P [V7.S4], 16(R2)
+	SUB $8, R0
+	CMP $8, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x4ebff401 // fmin v1.4s, v0.4s, v31.4s
+	WORD $0x6e3ddc22 // fmul v2.4s, v1.4s, v29.4s
+	WORD $0x4e218842 // frintn v2.4s, v2.4s
+	VFMLS V28.S4, V2.S4, V1.S4
+	VFMLS V27.S4, V2.S4, V1.S4
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	VMOV V20.B16, V4.B16
+	VFMLA V19.S4, V1.S4, V4.S4
+	VMOV V21.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V22.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VMOV V23.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V24.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VFMLA V4.S4, V3.S4, V1.S4
+	WORD $0x4e3ad421 // fadd v1.4s, v1.4s, v26.4s
+	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
+	VSHL $23, V2.S4, V2.S4
+	VADD V2.S4, V1.S4, V1.S4
+	WORD $0x6ea0e7c2 // fcmgt v2.4s, v30.4s, v0.4s
+	WORD $0x4e621c21 // bic v1.16b, v1.16b, v2.16b
+	WORD $0x6ebfe402 // fcmgt v2.4s, v0.4s, v31.4s
+	VBIT V2.B16, V25.B16, V1.B16
+	VST1.P [V1.S4], 16(R2)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	WORD $0x4ebff401 // fmin v1.4s, v0.4s, v31.4s
+	WORD $0x6e3ddc22 // fmul v2.4s, v1.4s, v29.4s
+	WORD $0x4e218842 // frintn v2.4s, v2.4s
+	VFMLS V28.S4, V2.S4, V1.S4
+	VFMLS V27.S4, V2.S4, V1.S4
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	VMOV V20.B16, V4.B16
+	VFMLA V19.S4, V1.S4, V4.S4
+	VMOV V21.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V22.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VMOV V23.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V24.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VFMLA V4.S4, V3.S4, V1.S4
+	WORD $0x4e3ad421 // fadd v1.4s, v1.4s, v26.4s
+	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
+	VSHL $23, V2.S4, V2.S4
+	VADD V2.S4, V1.S4, V1.S4
+	WORD $0x6ea0e7c2 // fcmgt v2.4s, v30.4s, v0.4s
+	WORD $0x4e621c21 // bic v1.16b, v1.16b, v2.16b
+	WORD $0x6ebfe402 // fcmgt v2.4s, v0.4s, v31.4s
+	VBIT V2.B16, V25.B16, V1.B16
+	FMOVS.P F1, 4(R2)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func sigmoidGradNEON(dx []float32, dy []float32, y []float32)
+TEXT ·sigmoidGradNEON(SB), NOSPLIT|NOFRAME, $0-72
+	MOVD dx_len+8(FP), R0
+	MOVD dy_base+24(FP), R1
+	MOVD y_base+48(FP), R2
+	MOVD dx_base+0(FP), R3
+	MOVW $0x3f800000, R16
+	VDUP R16, V31.S4
+	CMP $16, R0
+	BLT vec
+unrolled:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea4d7e8 // fsub v8.4s, v31.4s, v4.4s
+	WORD $0x4ea5d7e9 // fsub v9.4s, v31.4s, v5.4s
+	WORD $0x4ea6d7ea // fsub v10.4s, v31.4s, v6.4s
+	WORD $0x4ea7d7eb // fsub v11.4s, v31.4s, v7.4s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x6e2adc42 // fmul v2.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R3)
+	SUB $16, R0
+	CMP $16, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	WORD $0x4ea1d7e2 // fsub v2.4s, v31.4s, v1.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	VST1.P [V0.S4], 16(R3)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	WORD $0x4ea1d7e2 // fsub v2.4s, v31.4s, v1.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	FMOVS.P F0, 4(R3)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func tanhGradNEON(dx []float32, dy []float32, y []float32)
+TEXT ·tanhGradNEON(SB), NOSPLIT|NOFRAME, $0-72
+	MOVD dx_len+8(FP), R0
+	MOVD dy_base+24(FP), R1
+	MOVD y_base+48(FP), R2
+	MOVD dx_base+0(FP), R3
+	MOVW $0x3f800000, R16
+	VDUP R16, V31.S4
+	CMP $16, R0
+	BLT vec
+unrolled:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VMOV V31.B16, V8.B16
+	VMOV V31.B16, V9.B16
+	VMOV V31.B16, V10.B16
+	VMOV V31.B16, V11.B16
+	VFMLS V4.S4, V4.S4, V8.S4
+	VFMLS V5.S4, V5.S4, V9.S4
+	VFMLS V6.S4, V6.S4, V10.S4
+	VFMLS V7.S4, V7.S4, V11.S4
+	WORD $0x6e28dc00 // fmul v0.4s, v0.4s, v8.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x6e2adc42 // fmul v2.4s, v2.4s, v10.4s
+	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R3)
+	SUB $16, R0
+	CMP $16, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	VMOV V31.B16, V2.B16
+	VFMLS V1.S4, V1.S4, V2.S4
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	VST1.P [V0.S4], 16(R3)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	VMOV V31.B16, V2.B16
+	VFMLS V1.S4, V1.S4, V2.S4
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	FMOVS.P F0, 4(R3)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func addBiasNEON(m int, n int, x []float32, ldx int, bias []float32)
+TEXT ·addBiasNEON(SB), NOSPLIT|NOFRAME, $0-72
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R11
+	MOVD x_base+16(FP), R12
+	MOVD ldx+40(FP), R13
+	LSL $2, R13
+	MOVD bias_base+48(FP), R14
+	CBZ R10, done
+	CBZ R11, done
+rows:
+	MOVD R11, R0
+	MOVD R12, R1
+	MOVD R14, R2
+	MOVD R12, R3
+	CMP $16, R0
+	BLT rowvec
+rowunrolled:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	WORD $0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
+	WORD $0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	WORD $0x4e27d463 // fadd v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R3)
+	SUB $16, R0
+	CMP $16, R0
+	BGE rowunrolled
+rowvec:
+	CMP $4, R0
+	BLT rowtail
+rowvecloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	VST1.P [V0.S4], 16(R3)
+	SUB $4, R0
+	CMP $4, R0
+	BGE rowvecloop
+rowtail:
+	CBZ R0, rowdone
+rowone:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	FMOVS.P F0, 4(R3)
+	SUBS $1, R0
+	BNE rowone
+rowdone:
+	ADD R13, R12
+	SUBS $1, R10
+	BNE rows
+done:
+	RET
+
+// func colSumsNEON(m int, n int, x []float32, ldx int, dst []float32)
+TEXT ·colSumsNEON(SB), NOSPLIT|NOFRAME, $0-72
+	MOVD m+0(FP), R10
+	MOVD n+8(FP), R0
+	MOVD x_base+16(FP), R12
+	MOVD ldx+40(FP), R13
+	LSL $2, R13
+	MOVD dst_base+48(FP), R3
+	SUB $1, R10, R11
+cols32:
+	CMP $32, R0
+	BLT cols32end
+	MOVD R12, R1
+	MOVD R11, R2
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	ADD R13, R12, R1
+	CBZ R2, cols32store
+cols32rows:
+	MOVD R1, R5
+	ADD R13, R1
+	VLD1.P 64(R5), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R5), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	WORD $0x4e31d421 // fadd v1.4s, v1.4s, v17.4s
+	WORD $0x4e32d442 // fadd v2.4s, v2.4s, v18.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
+	WORD $0x4e37d4e7 // fadd v7.4s, v7.4s, v23.4s
+	SUBS $1, R2
+	BNE cols32rows
+cols32store:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R3)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R3)
+	ADD $128, R12
+	SUB $32, R0
+	B cols32
+cols32end:
+cols4:
+	CMP $4, R0
+	BLT cols4end
+	MOVD R12, R1
+	MOVD R11, R2
+	VLD1.P 16(R1), [V0.S4]
+	ADD R13, R12, R1
+	CBZ R2, cols4store
+cols4rows:
+	MOVD R1, R5
+	ADD R13, R1
+	VLD1.P 16(R5), [V16.S4]
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	SUBS $1, R2
+	BNE cols4rows
+cols4store:
+	VST1.P [V0.S4], 16(R3)
+	ADD $16, R12
+	SUB $4, R0
+	B cols4
+cols4end:
+cols1:
+	CMP $1, R0
+	BLT cols1end
+	MOVD R12, R1
+	MOVD R11, R2
+	FMOVS (R1), F0
+	ADD R13, R12, R1
+	CBZ R2, cols1store
+cols1rows:
+	FMOVS (R1), F16
+	ADD R13, R1
+	FADDS F16, F0, F0
+	SUBS $1, R2
+	BNE cols1rows
+cols1store:
+	FMOVS.P F0, 4(R3)
+	ADD $4, R12
+	SUB $1, R0
+	B cols1
+cols1end:
+	RET
+
+// func expShiftNEON(dst []float32, src []float32, shift float32) (sum float32)
+TEXT ·expShiftNEON(SB), NOSPLIT|NOFRAME, $0-60
+	MOVD dst_len+8(FP), R0
+	MOVD src_base+24(FP), R1
+	MOVD dst_base+0(FP), R2
+	MOVW $0x42b17217, R16
+	VDUP R16, V31.S4
+	MOVW $0xc2aeac4f, R16
+	VDUP R16, V30.S4
+	MOVW $0x3fb8aa3b, R16
+	VDUP R16, V29.S4
+	MOVW $0x3f318000, R16
+	VDUP R16, V28.S4
+	MOVW $0xb95e8083, R16
+	VDUP R16, V27.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V26.S4
+	MOVW $0x7f800000, R16
+	VDUP R16, V25.S4
+	MOVW $0x3f000000, R16
+	VDUP R16, V24.S4
+	MOVW $0x3e2aaaab, R16
+	VDUP R16, V23.S4
+	MOVW $0x3d2aaaab, R16
+	VDUP R16, V22.S4
+	MOVW $0x3c088889, R16
+	VDUP R16, V21.S4
+	MOVW $0x3ab60b61, R16
+	VDUP R16, V20.S4
+	MOVW $0x39500d01, R16
+	VDUP R16, V19.S4
+	FMOVS shift+48(FP), F18
+	VDUP V18.S[0], V18.S4
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	CMP $8, R0
+	BLT vec
+unrolled:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	WORD $0x4eb2d400 // fsub v0.4s, v0.4s, v18.4s
+	WORD $0x4eb2d421 // fsub v1.4s, v1.4s, v18.4s
+	WORD $0x4ebff402 // fmin v2.4s, v0.4s, v31.4s
+	WORD $0x4ebff427 // fmin v7.4s, v1.4s, v31.4s
+	WORD $0x6e3ddc43 // fmul v3.4s, v2.4s, v29.4s
+	WORD $0x6e3ddce8 // fmul v8.4s, v7.4s, v29.4s
+	WORD $0x4e218863 // frintn v3.4s, v3.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VFMLS V28.S4, V3.S4, V2.S4
+	VFMLS V28.S4, V8.S4, V7.S4
+	VFMLS V27.S4, V3.S4, V2.S4
+	VFMLS V27.S4, V8.S4, V7.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	WORD $0x6e27dce9 // fmul v9.4s, v7.4s, v7.4s
+	VMOV V20.B16, V5.B16
+	VMOV V20.B16, V10.B16
+	VFMLA V19.S4, V2.S4, V5.S4
+	VFMLA V19.S4, V7.S4, V10.S4
+	VMOV V21.B16, V6.B16
+	VMOV V21.B16, V11.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VFMLA V10.S4, V7.S4, V11.S4
+	VMOV V22.B16, V5.B16
+	VMOV V22.B16, V10.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V11.S4, V7.S4, V10.S4
+	VMOV V23.B16, V6.B16
+	VMOV V23.B16, V11.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VFMLA V10.S4, V7.S4, V11.S4
+	VMOV V24.B16, V5.B16
+	VMOV V24.B16, V10.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V11.S4, V7.S4, V10.S4
+	VFMLA V5.S4, V4.S4, V2.S4
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x4ea1b863 // fcvtzs v3.4s, v3.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	VSHL $23, V3.S4, V3.S4
+	VSHL $23, V8.S4, V8.S4
+	VADD V3.S4, V2.S4, V2.S4
+	VADD V8.S4, V7.S4, V7.S4
+	WORD $0x6ea0e7c3 // fcmgt v3.4s, v30.4s, v0.4s
+	WORD $0x6ea1e7c8 // fcmgt v8.4s, v30.4s, v1.4s
+	WORD $0x4e631c42 // bic v2.16b, v2.16b, v3.16b
+	WORD $0x4e681ce7 // bic v7.16b, v7.16b, v8.16b
+	WORD $0x4e22d631 // fadd v17.4s, v17.4s, v2.4s
+	WORD $0x4e27d610 // fadd v16.4s, v16.4s, v7.4s
+	VST1.P [V2.S4], 16(R2)
+	VST1.P [V7.S4], 16(R2)
+	SUB $8, R0
+	CMP $8, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x4eb2d400 // fsub v0.4s, v0.4s, v18.4s
+	WORD $0x4ebff401 // fmin v1.4s, v0.4s, v31.4s
+	WORD $0x6e3ddc22 // fmul v2.4s, v1.4s, v29.4s
+	WORD $0x4e218842 // frintn v2.4s, v2.4s
+	VFMLS V28.S4, V2.S4, V1.S4
+	VFMLS V27.S4, V2.S4, V1.S4
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	VMOV V20.B16, V4.B16
+	VFMLA V19.S4, V1.S4, V4.S4
+	VMOV V21.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V22.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VMOV V23.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V24.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VFMLA V4.S4, V3.S4, V1.S4
+	WORD $0x4e3ad421 // fadd v1.4s, v1.4s, v26.4s
+	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
+	VSHL $23, V2.S4, V2.S4
+	VADD V2.S4, V1.S4, V1.S4
+	WORD $0x6ea0e7c2 // fcmgt v2.4s, v30.4s, v0.4s
+	WORD $0x4e621c21 // bic v1.16b, v1.16b, v2.16b
+	WORD $0x4e21d631 // fadd v17.4s, v17.4s, v1.4s
+	VST1.P [V1.S4], 16(R2)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	WORD $0x4eb2d400 // fsub v0.4s, v0.4s, v18.4s
+	WORD $0x4ebff401 // fmin v1.4s, v0.4s, v31.4s
+	WORD $0x6e3ddc22 // fmul v2.4s, v1.4s, v29.4s
+	WORD $0x4e218842 // frintn v2.4s, v2.4s
+	VFMLS V28.S4, V2.S4, V1.S4
+	VFMLS V27.S4, V2.S4, V1.S4
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	VMOV V20.B16, V4.B16
+	VFMLA V19.S4, V1.S4, V4.S4
+	VMOV V21.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V22.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VMOV V23.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V24.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VFMLA V4.S4, V3.S4, V1.S4
+	WORD $0x4e3ad421 // fadd v1.4s, v1.4s, v26.4s
+	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
+	VSHL $23, V2.S4, V2.S4
+	VADD V2.S4, V1.S4, V1.S4
+	WORD $0x6ea0e7c2 // fcmgt v2.4s, v30.4s, v0.4s
+	WORD $0x4e621c21 // bic v1.16b, v1.16b, v2.16b
+	FADDS F1, F15, F15
+	FMOVS.P F1, 4(R2)
+	SUBS $1, R0
+	BNE one
+done:
+	WORD $0x4e30d631 // fadd v17.4s, v17.4s, v16.4s
+	WORD $0x6e31d631 // faddp v17.4s, v17.4s, v17.4s
+	WORD $0x6e31d631 // faddp v17.4s, v17.4s, v17.4s
+	FADDS F15, F17, F17
+	FMOVS F17, sum+56(FP)
+	RET
+
+// func sumExpShiftNEON(src []float32, shift float32) (sum float32)
+TEXT ·sumExpShiftNEON(SB), NOSPLIT|NOFRAME, $0-36
+	MOVD src_len+8(FP), R0
+	MOVD src_base+0(FP), R1
+	MOVW $0x42b17217, R16
+	VDUP R16, V31.S4
+	MOVW $0xc2aeac4f, R16
+	VDUP R16, V30.S4
+	MOVW $0x3fb8aa3b, R16
+	VDUP R16, V29.S4
+	MOVW $0x3f318000, R16
+	VDUP R16, V28.S4
+	MOVW $0xb95e8083, R16
+	VDUP R16, V27.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V26.S4
+	MOVW $0x7f800000, R16
+	VDUP R16, V25.S4
+	MOVW $0x3f000000, R16
+	VDUP R16, V24.S4
+	MOVW $0x3e2aaaab, R16
+	VDUP R16, V23.S4
+	MOVW $0x3d2aaaab, R16
+	VDUP R16, V22.S4
+	MOVW $0x3c088889, R16
+	VDUP R16, V21.S4
+	MOVW $0x3ab60b61, R16
+	VDUP R16, V20.S4
+	MOVW $0x39500d01, R16
+	VDUP R16, V19.S4
+	FMOVS shift+24(FP), F18
+	VDUP V18.S[0], V18.S4
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	CMP $8, R0
+	BLT vec
+unrolled:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	WORD $0x4eb2d400 // fsub v0.4s, v0.4s, v18.4s
+	WORD $0x4eb2d421 // fsub v1.4s, v1.4s, v18.4s
+	WORD $0x4ebff402 // fmin v2.4s, v0.4s, v31.4s
+	WORD $0x4ebff427 // fmin v7.4s, v1.4s, v31.4s
+	WORD $0x6e3ddc43 // fmul v3.4s, v2.4s, v29.4s
+	WORD $0x6e3ddce8 // fmul v8.4s, v7.4s, v29.4s
+	WORD $0x4e218863 // frintn v3.4s, v3.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VFMLS V28.S4, V3.S4, V2.S4
+	VFMLS V28.S4, V8.S4, V7.S4
+	VFMLS V27.S4, V3.S4, V2.S4
+	VFMLS V27.S4, V8.S4, V7.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	WORD $0x6e27dce9 // fmul v9.4s, v7.4s, v7.4s
+	VMOV V20.B16, V5.B16
+	VMOV V20.B16, V10.B16
+	VFMLA V19.S4, V2.S4, V5.S4
+	VFMLA V19.S4, V7.S4, V10.S4
+	VMOV V21.B16, V6.B16
+	VMOV V21.B16, V11.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VFMLA V10.S4, V7.S4, V11.S4
+	VMOV V22.B16, V5.B16
+	VMOV V22.B16, V10.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V11.S4, V7.S4, V10.S4
+	VMOV V23.B16, V6.B16
+	VMOV V23.B16, V11.B16
+	VFMLA V5.S4, V2.S4, V6.S4
+	VFMLA V10.S4, V7.S4, V11.S4
+	VMOV V24.B16, V5.B16
+	VMOV V24.B16, V10.B16
+	VFMLA V6.S4, V2.S4, V5.S4
+	VFMLA V11.S4, V7.S4, V10.S4
+	VFMLA V5.S4, V4.S4, V2.S4
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x4e3ad4e7 // fadd v7.4s, v7.4s, v26.4s
+	WORD $0x4ea1b863 // fcvtzs v3.4s, v3.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	VSHL $23, V3.S4, V3.S4
+	VSHL $23, V8.S4, V8.S4
+	VADD V3.S4, V2.S4, V2.S4
+	VADD V8.S4, V7.S4, V7.S4
+	WORD $0x6ea0e7c3 // fcmgt v3.4s, v30.4s, v0.4s
+	WORD $0x6ea1e7c8 // fcmgt v8.4s, v30.4s, v1.4s
+	WORD $0x4e631c42 // bic v2.16b, v2.16b, v3.16b
+	WORD $0x4e681ce7 // bic v7.16b, v7.16b, v8.16b
+	WORD $0x4e22d631 // fadd v17.4s, v17.4s, v2.4s
+	WORD $0x4e27d610 // fadd v16.4s, v16.4s, v7.4s
+	SUB $8, R0
+	CMP $8, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x4eb2d400 // fsub v0.4s, v0.4s, v18.4s
+	WORD $0x4ebff401 // fmin v1.4s, v0.4s, v31.4s
+	WORD $0x6e3ddc22 // fmul v2.4s, v1.4s, v29.4s
+	WORD $0x4e218842 // frintn v2.4s, v2.4s
+	VFMLS V28.S4, V2.S4, V1.S4
+	VFMLS V27.S4, V2.S4, V1.S4
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	VMOV V20.B16, V4.B16
+	VFMLA V19.S4, V1.S4, V4.S4
+	VMOV V21.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V22.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VMOV V23.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V24.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VFMLA V4.S4, V3.S4, V1.S4
+	WORD $0x4e3ad421 // fadd v1.4s, v1.4s, v26.4s
+	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
+	VSHL $23, V2.S4, V2.S4
+	VADD V2.S4, V1.S4, V1.S4
+	WORD $0x6ea0e7c2 // fcmgt v2.4s, v30.4s, v0.4s
+	WORD $0x4e621c21 // bic v1.16b, v1.16b, v2.16b
+	WORD $0x4e21d631 // fadd v17.4s, v17.4s, v1.4s
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	WORD $0x4eb2d400 // fsub v0.4s, v0.4s, v18.4s
+	WORD $0x4ebff401 // fmin v1.4s, v0.4s, v31.4s
+	WORD $0x6e3ddc22 // fmul v2.4s, v1.4s, v29.4s
+	WORD $0x4e218842 // frintn v2.4s, v2.4s
+	VFMLS V28.S4, V2.S4, V1.S4
+	VFMLS V27.S4, V2.S4, V1.S4
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	VMOV V20.B16, V4.B16
+	VFMLA V19.S4, V1.S4, V4.S4
+	VMOV V21.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V22.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VMOV V23.B16, V5.B16
+	VFMLA V4.S4, V1.S4, V5.S4
+	VMOV V24.B16, V4.B16
+	VFMLA V5.S4, V1.S4, V4.S4
+	VFMLA V4.S4, V3.S4, V1.S4
+	WORD $0x4e3ad421 // fadd v1.4s, v1.4s, v26.4s
+	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
+	VSHL $23, V2.S4, V2.S4
+	VADD V2.S4, V1.S4, V1.S4
+	WORD $0x6ea0e7c2 // fcmgt v2.4s, v30.4s, v0.4s
+	WORD $0x4e621c21 // bic v1.16b, v1.16b, v2.16b
+	FADDS F1, F15, F15
+	SUBS $1, R0
+	BNE one
+done:
+	WORD $0x4e30d631 // fadd v17.4s, v17.4s, v16.4s
+	WORD $0x6e31d631 // faddp v17.4s, v17.4s, v17.4s
+	WORD $0x6e31d631 // faddp v17.4s, v17.4s, v17.4s
+	FADDS F15, F17, F17
+	FMOVS F17, sum+32(FP)
+	RET
+
+// func scaleNEON(x []float32, a float32)
+TEXT ·scaleNEON(SB), NOSPLIT|NOFRAME, $0-28
+	MOVD x_len+8(FP), R0
+	MOVD x_base+0(FP), R1
+	MOVD x_base+0(FP), R2
+	FMOVS a+24(FP), F31
+	VDUP V31.S[0], V31.S4
+	CMP $16, R0
+	BLT vec
+unrolled:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x6e3fdc00 // fmul v0.4s, v0.4s, v31.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e3fdc42 // fmul v2.4s, v2.4s, v31.4s
+	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R2)
+	SUB $16, R0
+	CMP $16, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x6e3fdc00 // fmul v0.4s, v0.4s, v31.4s
+	VST1.P [V0.S4], 16(R2)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	WORD $0x6e3fdc00 // fmul v0.4s, v0.4s, v31.4s
+	FMOVS.P F0, 4(R2)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func sgdNEON(w []float32, g []float32, lr float32)
+TEXT ·sgdNEON(SB), NOSPLIT|NOFRAME, $0-52
+	MOVD w_len+8(FP), R0
+	MOVD w_base+0(FP), R1
+	MOVD g_base+24(FP), R2
+	MOVD w_base+0(FP), R3
+	FMOVS lr+48(FP), F31
+	VDUP V31.S[0], V31.S4
+	CMP $16, R0
+	BLT vec
+unrolled:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLS V31.S4, V4.S4, V0.S4
+	VFMLS V31.S4, V5.S4, V1.S4
+	VFMLS V31.S4, V6.S4, V2.S4
+	VFMLS V31.S4, V7.S4, V3.S4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R3)
+	SUB $16, R0
+	CMP $16, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	VFMLS V31.S4, V1.S4, V0.S4
+	VST1.P [V0.S4], 16(R3)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	VFMLS V31.S4, V1.S4, V0.S4
+	FMOVS.P F0, 4(R3)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func adamNEON(w []float32, g []float32, m []float32, v []float32, lrT float32, beta1 float32, beta2 float32, eps float32)
+TEXT ·adamNEON(SB), NOSPLIT|NOFRAME, $0-112
+	MOVD w_len+8(FP), R0
+	MOVD w_base+0(FP), R1
+	MOVD g_base+24(FP), R2
+	MOVD m_base+48(FP), R3
+	MOVD v_base+72(FP), R4
+	MOVD w_base+0(FP), R5
+	MOVD m_base+48(FP), R6
+	MOVD v_base+72(FP), R7
+	FMOVS lrT+96(FP), F31
+	VDUP V31.S[0], V31.S4
+	FMOVS eps+108(FP), F30
+	VDUP V30.S[0], V30.S4
+	FMOVS beta1+100(FP), F29
+	VDUP V29.S[0], V29.S4
+	FMOVS beta2+104(FP), F28
+	VDUP V28.S[0], V28.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V27.S4
+	WORD $0x4ebdd77a // fsub v26.4s, v27.4s, v29.4s
+	WORD $0x4ebcd779 // fsub v25.4s, v27.4s, v28.4s
+	MOVW $0x800000, R16
+	VDUP R16, V24.S4
+	CMP $8, R0
+	BLT vec
+unrolled:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	VLD1.P 32(R2), [V2.S4, V3.S4]
+	VLD1.P 32(R3), [V4.S4, V5.S4]
+	VLD1.P 32(R4), [V6.S4, V7.S4]
+	WORD $0x6e3ddc84 // fmul v4.4s, v4.4s, v29.4s
+	WORD $0x6e3ddca5 // fmul v5.4s, v5.4s, v29.4s
+	VFMLA V26.S4, V2.S4, V4.S4
+	VFMLA V26.S4, V3.S4, V5.S4
+	WORD $0x6ea4ef08 // facgt v8.4s, v24.4s, v4.4s
+	WORD $0x6ea5ef0a // facgt v10.4s, v24.4s, v5.4s
+	WORD $0x4e681c84 // bic v4.16b, v4.16b, v8.16b
+	WORD $0x4e6a1ca5 // bic v5.16b, v5.16b, v10.16b
+	WORD $0x6e39dc48 // fmul v8.4s, v2.4s, v25.4s
+	WORD $0x6e39dc6a // fmul v10.4s, v3.4s, v25.4s
+	WORD $0x6e3cdcc6 // fmul v6.4s, v6.4s, v28.4s
+	WORD $0x6e3cdce7 // fmul v7.4s, v7.4s, v28.4s
+	VFMLA V2.S4, V8.S4, V6.S4
+	VFMLA V3.S4, V10.S4, V7.S4
+	WORD $0x6ea6ef09 // facgt v9.4s, v24.4s, v6.4s
+	WORD $0x6ea7ef0b // facgt v11.4s, v24.4s, v7.4s
+	WORD $0x4e691cc6 // bic v6.16b, v6.16b, v9.16b
+	WORD $0x4e6b1ce7 // bic v7.16b, v7.16b, v11.16b
+	WORD $0x6ea1f8c8 // fsqrt v8.4s, v6.4s
+	WORD $0x6ea1f8ea // fsqrt v10.4s, v7.4s
+	WORD $0x4e3ed508 // fadd v8.4s, v8.4s, v30.4s
+	WORD $0x4e3ed54a // fadd v10.4s, v10.4s, v30.4s
+	WORD $0x6e3fdc89 // fmul v9.4s, v4.4s, v31.4s
+	WORD $0x6e3fdcab // fmul v11.4s, v5.4s, v31.4s
+	WORD $0x6e28fd29 // fdiv v9.4s, v9.4s, v8.4s
+	WORD $0x6e2afd6b // fdiv v11.4s, v11.4s, v10.4s
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	WORD $0x4eabd421 // fsub v1.4s, v1.4s, v11.4s
+	VST1.P [V0.S4, V1.S4], 32(R5)
+	VST1.P [V4.S4, V5.S4], 32(R6)
+	VST1.P [V6.S4, V7.S4], 32(R7)
+	SUB $8, R0
+	CMP $8, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	VLD1.P 16(R3), [V2.S4]
+	VLD1.P 16(R4), [V3.S4]
+	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
+	VFMLA V26.S4, V1.S4, V2.S4
+	WORD $0x6ea2ef04 // facgt v4.4s, v24.4s, v2.4s
+	WORD $0x4e641c42 // bic v2.16b, v2.16b, v4.16b
+	WORD $0x6e39dc24 // fmul v4.4s, v1.4s, v25.4s
+	WORD $0x6e3cdc63 // fmul v3.4s, v3.4s, v28.4s
+	VFMLA V1.S4, V4.S4, V3.S4
+	WORD $0x6ea3ef05 // facgt v5.4s, v24.4s, v3.4s
+	WORD $0x4e651c63 // bic v3.16b, v3.16b, v5.16b
+	WORD $0x6ea1f864 // fsqrt v4.4s, v3.4s
+	WORD $0x4e3ed484 // fadd v4.4s, v4.4s, v30.4s
+	WORD $0x6e3fdc45 // fmul v5.4s, v2.4s, v31.4s
+	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
+	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
+	VST1.P [V0.S4], 16(R5)
+	VST1.P [V2.S4], 16(R6)
+	VST1.P [V3.S4], 16(R7)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	FMOVS.P 4(R3), F2
+	FMOVS.P 4(R4), F3
+	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
+	VFMLA V26.S4, V1.S4, V2.S4
+	WORD $0x6ea2ef04 // facgt v4.4s, v24.4s, v2.4s
+	WORD $0x4e641c42 // bic v2.16b, v2.16b, v4.16b
+	WORD $0x6e39dc24 // fmul v4.4s, v1.4s, v25.4s
+	WORD $0x6e3cdc63 // fmul v3.4s, v3.4s, v28.4s
+	VFMLA V1.S4, V4.S4, V3.S4
+	WORD $0x6ea3ef05 // facgt v5.4s, v24.4s, v3.4s
+	WORD $0x4e651c63 // bic v3.16b, v3.16b, v5.16b
+	WORD $0x6ea1f864 // fsqrt v4.4s, v3.4s
+	WORD $0x4e3ed484 // fadd v4.4s, v4.4s, v30.4s
+	WORD $0x6e3fdc45 // fmul v5.4s, v2.4s, v31.4s
+	WORD $0x6e24fca5 // fdiv v5.4s, v5.4s, v4.4s
+	WORD $0x4ea5d400 // fsub v0.4s, v0.4s, v5.4s
+	FMOVS.P F0, 4(R5)
+	FMOVS.P F2, 4(R6)
+	FMOVS.P F3, 4(R7)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func adagradEpsInsideNEON(w []float32, g []float32, acc []float32, lr float32, eps float32)
+TEXT ·adagradEpsInsideNEON(SB), NOSPLIT|NOFRAME, $0-80
+	MOVD w_len+8(FP), R0
+	MOVD w_base+0(FP), R1
+	MOVD g_base+24(FP), R2
+	MOVD acc_base+48(FP), R3
+	MOVD w_base+0(FP), R4
+	MOVD acc_base+48(FP), R5
+	FMOVS lr+72(FP), F31
+	VDUP V31.S[0], V31.S4
+	FMOVS eps+76(FP), F30
+	VDUP V30.S[0], V30.S4
+	CMP $16, R0
+	BLT vec
+unrolled:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA V4.S4, V4.S4, V8.S4
+	VFMLA V5.S4, V5.S4, V9.S4
+	VFMLA V6.S4, V6.S4, V10.S4
+	VFMLA V7.S4, V7.S4, V11.S4
+	WORD $0x4e3ed50c // fadd v12.4s, v8.4s, v30.4s
+	WORD $0x4e3ed52d // fadd v13.4s, v9.4s, v30.4s
+	WORD $0x4e3ed54e // fadd v14.4s, v10.4s, v30.4s
+	WORD $0x4e3ed56f // fadd v15.4s, v11.4s, v30.4s
+	WORD $0x6ea1f98c // fsqrt v12.4s, v12.4s
+	WORD $0x6ea1f9ad // fsqrt v13.4s, v13.4s
+	WORD $0x6ea1f9ce // fsqrt v14.4s, v14.4s
+	WORD $0x6ea1f9ef // fsqrt v15.4s, v15.4s
+	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
+	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
+	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x6e2cfc84 // fdiv v4.4s, v4.4s, v12.4s
+	WORD $0x6e2dfca5 // fdiv v5.4s, v5.4s, v13.4s
+	WORD $0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
+	WORD $0x6e2ffce7 // fdiv v7.4s, v7.4s, v15.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
+	WORD $0x4ea7d463 // fsub v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R5)
+	SUB $16, R0
+	CMP $16, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	VLD1.P 16(R3), [V2.S4]
+	VFMLA V1.S4, V1.S4, V2.S4
+	WORD $0x4e3ed443 // fadd v3.4s, v2.4s, v30.4s
+	WORD $0x6ea1f863 // fsqrt v3.4s, v3.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e23fc21 // fdiv v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	VST1.P [V0.S4], 16(R4)
+	VST1.P [V2.S4], 16(R5)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	FMOVS.P 4(R3), F2
+	VFMLA V1.S4, V1.S4, V2.S4
+	WORD $0x4e3ed443 // fadd v3.4s, v2.4s, v30.4s
+	WORD $0x6ea1f863 // fsqrt v3.4s, v3.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e23fc21 // fdiv v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS.P F2, 4(R5)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func adagradEpsOutsideNEON(w []float32, g []float32, acc []float32, lr float32, eps float32)
+TEXT ·adagradEpsOutsideNEON(SB), NOSPLIT|NOFRAME, $0-80
+	MOVD w_len+8(FP), R0
+	MOVD w_base+0(FP), R1
+	MOVD g_base+24(FP), R2
+	MOVD acc_base+48(FP), R3
+	MOVD w_base+0(FP), R4
+	MOVD acc_base+48(FP), R5
+	FMOVS lr+72(FP), F31
+	VDUP V31.S[0], V31.S4
+	FMOVS eps+76(FP), F30
+	VDUP V30.S[0], V30.S4
+	CMP $16, R0
+	BLT vec
+unrolled:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA V4.S4, V4.S4, V8.S4
+	VFMLA V5.S4, V5.S4, V9.S4
+	VFMLA V6.S4, V6.S4, V10.S4
+	VFMLA V7.S4, V7.S4, V11.S4
+	WORD $0x6ea1f90c // fsqrt v12.4s, v8.4s
+	WORD $0x6ea1f92d // fsqrt v13.4s, v9.4s
+	WORD $0x6ea1f94e // fsqrt v14.4s, v10.4s
+	WORD $0x6ea1f96f // fsqrt v15.4s, v11.4s
+	WORD $0x4e3ed58c // fadd v12.4s, v12.4s, v30.4s
+	WORD $0x4e3ed5ad // fadd v13.4s, v13.4s, v30.4s
+	WORD $0x4e3ed5ce // fadd v14.4s, v14.4s, v30.4s
+	WORD $0x4e3ed5ef // fadd v15.4s, v15.4s, v30.4s
+	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
+	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
+	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x6e2cfc84 // fdiv v4.4s, v4.4s, v12.4s
+	WORD $0x6e2dfca5 // fdiv v5.4s, v5.4s, v13.4s
+	WORD $0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
+	WORD $0x6e2ffce7 // fdiv v7.4s, v7.4s, v15.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
+	WORD $0x4ea7d463 // fsub v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R5)
+	SUB $16, R0
+	CMP $16, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	VLD1.P 16(R3), [V2.S4]
+	VFMLA V1.S4, V1.S4, V2.S4
+	WORD $0x6ea1f843 // fsqrt v3.4s, v2.4s
+	WORD $0x4e3ed463 // fadd v3.4s, v3.4s, v30.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e23fc21 // fdiv v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	VST1.P [V0.S4], 16(R4)
+	VST1.P [V2.S4], 16(R5)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	FMOVS.P 4(R3), F2
+	VFMLA V1.S4, V1.S4, V2.S4
+	WORD $0x6ea1f843 // fsqrt v3.4s, v2.4s
+	WORD $0x4e3ed463 // fadd v3.4s, v3.4s, v30.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e23fc21 // fdiv v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS.P F2, 4(R5)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func rmspropEpsInsideNEON(w []float32, g []float32, s []float32, lr float32, rho float32, eps float32)
+TEXT ·rmspropEpsInsideNEON(SB), NOSPLIT|NOFRAME, $0-84
+	MOVD w_len+8(FP), R0
+	MOVD w_base+0(FP), R1
+	MOVD g_base+24(FP), R2
+	MOVD s_base+48(FP), R3
+	MOVD w_base+0(FP), R4
+	MOVD s_base+48(FP), R5
+	FMOVS lr+72(FP), F31
+	VDUP V31.S[0], V31.S4
+	FMOVS eps+80(FP), F30
+	VDUP V30.S[0], V30.S4
+	FMOVS rho+76(FP), F29
+	VDUP V29.S[0], V29.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V28.S4
+	WORD $0x4ebdd79b // fsub v27.4s, v28.4s, v29.4s
+	MOVW $0x800000, R16
+	VDUP R16, V26.S4
+	CMP $16, R0
+	BLT vec
+unrolled:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x6e3bdc8c // fmul v12.4s, v4.4s, v27.4s
+	WORD $0x6e3bdcad // fmul v13.4s, v5.4s, v27.4s
+	WORD $0x6e3bdcce // fmul v14.4s, v6.4s, v27.4s
+	WORD $0x6e3bdcef // fmul v15.4s, v7.4s, v27.4s
+	WORD $0x6e3ddd08 // fmul v8.4s, v8.4s, v29.4s
+	WORD $0x6e3ddd29 // fmul v9.4s, v9.4s, v29.4s
+	WORD $0x6e3ddd4a // fmul v10.4s, v10.4s, v29.4s
+	WORD $0x6e3ddd6b // fmul v11.4s, v11.4s, v29.4s
+	VFMLA V4.S4, V12.S4, V8.S4
+	VFMLA V5.S4, V13.S4, V9.S4
+	VFMLA V6.S4, V14.S4, V10.S4
+	VFMLA V7.S4, V15.S4, V11.S4
+	WORD $0x6ea8ef4c // facgt v12.4s, v26.4s, v8.4s
+	WORD $0x6ea9ef4d // facgt v13.4s, v26.4s, v9.4s
+	WORD $0x6eaaef4e // facgt v14.4s, v26.4s, v10.4s
+	WORD $0x6eabef4f // facgt v15.4s, v26.4s, v11.4s
+	WORD $0x4e6c1d08 // bic v8.16b, v8.16b, v12.16b
+	WORD $0x4e6d1d29 // bic v9.16b, v9.16b, v13.16b
+	WORD $0x4e6e1d4a // bic v10.16b, v10.16b, v14.16b
+	WORD $0x4e6f1d6b // bic v11.16b, v11.16b, v15.16b
+	WORD $0x4e3ed50c // fadd v12.4s, v8.4s, v30.4s
+	WORD $0x4e3ed52d // fadd v13.4s, v9.4s, v30.4s
+	WORD $0x4e3ed54e // fadd v14.4s, v10.4s, v30.4s
+	WORD $0x4e3ed56f // fadd v15.4s, v11.4s, v30.4s
+	WORD $0x6ea1f98c // fsqrt v12.4s, v12.4s
+	WORD $0x6ea1f9ad // fsqrt v13.4s, v13.4s
+	WORD $0x6ea1f9ce // fsqrt v14.4s, v14.4s
+	WORD $0x6ea1f9ef // fsqrt v15.4s, v15.4s
+	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
+	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
+	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x6e2cfc84 // fdiv v4.4s, v4.4s, v12.4s
+	WORD $0x6e2dfca5 // fdiv v5.4s, v5.4s, v13.4s
+	WORD $0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
+	WORD $0x6e2ffce7 // fdiv v7.4s, v7.4s, v15.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
+	WORD $0x4ea7d463 // fsub v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R5)
+	SUB $16, R0
+	CMP $16, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	VLD1.P 16(R3), [V2.S4]
+	WORD $0x6e3bdc23 // fmul v3.4s, v1.4s, v27.4s
+	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
+	VFMLA V1.S4, V3.S4, V2.S4
+	WORD $0x6ea2ef43 // facgt v3.4s, v26.4s, v2.4s
+	WORD $0x4e631c42 // bic v2.16b, v2.16b, v3.16b
+	WORD $0x4e3ed443 // fadd v3.4s, v2.4s, v30.4s
+	WORD $0x6ea1f863 // fsqrt v3.4s, v3.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e23fc21 // fdiv v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	VST1.P [V0.S4], 16(R4)
+	VST1.P [V2.S4], 16(R5)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	FMOVS.P 4(R3), F2
+	WORD $0x6e3bdc23 // fmul v3.4s, v1.4s, v27.4s
+	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
+	VFMLA V1.S4, V3.S4, V2.S4
+	WORD $0x6ea2ef43 // facgt v3.4s, v26.4s, v2.4s
+	WORD $0x4e631c42 // bic v2.16b, v2.16b, v3.16b
+	WORD $0x4e3ed443 // fadd v3.4s, v2.4s, v30.4s
+	WORD $0x6ea1f863 // fsqrt v3.4s, v3.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e23fc21 // fdiv v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS.P F2, 4(R5)
+	SUBS $1, R0
+	BNE one
+done:
+	RET
+
+// func rmspropEpsOutsideNEON(w []float32, g []float32, s []float32, lr float32, rho float32, eps float32)
+TEXT ·rmspropEpsOutsideNEON(SB), NOSPLIT|NOFRAME, $0-84
+	MOVD w_len+8(FP), R0
+	MOVD w_base+0(FP), R1
+	MOVD g_base+24(FP), R2
+	MOVD s_base+48(FP), R3
+	MOVD w_base+0(FP), R4
+	MOVD s_base+48(FP), R5
+	FMOVS lr+72(FP), F31
+	VDUP V31.S[0], V31.S4
+	FMOVS eps+80(FP), F30
+	VDUP V30.S[0], V30.S4
+	FMOVS rho+76(FP), F29
+	VDUP V29.S[0], V29.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V28.S4
+	WORD $0x4ebdd79b // fsub v27.4s, v28.4s, v29.4s
+	MOVW $0x800000, R16
+	VDUP R16, V26.S4
+	CMP $16, R0
+	BLT vec
+unrolled:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x6e3bdc8c // fmul v12.4s, v4.4s, v27.4s
+	WORD $0x6e3bdcad // fmul v13.4s, v5.4s, v27.4s
+	WORD $0x6e3bdcce // fmul v14.4s, v6.4s, v27.4s
+	WORD $0x6e3bdcef // fmul v15.4s, v7.4s, v27.4s
+	WORD $0x6e3ddd08 // fmul v8.4s, v8.4s, v29.4s
+	WORD $0x6e3ddd29 // fmul v9.4s, v9.4s, v29.4s
+	WORD $0x6e3ddd4a // fmul v10.4s, v10.4s, v29.4s
+	WORD $0x6e3ddd6b // fmul v11.4s, v11.4s, v29.4s
+	VFMLA V4.S4, V12.S4, V8.S4
+	VFMLA V5.S4, V13.S4, V9.S4
+	VFMLA V6.S4, V14.S4, V10.S4
+	VFMLA V7.S4, V15.S4, V11.S4
+	WORD $0x6ea8ef4c // facgt v12.4s, v26.4s, v8.4s
+	WORD $0x6ea9ef4d // facgt v13.4s, v26.4s, v9.4s
+	WORD $0x6eaaef4e // facgt v14.4s, v26.4s, v10.4s
+	WORD $0x6eabef4f // facgt v15.4s, v26.4s, v11.4s
+	WORD $0x4e6c1d08 // bic v8.16b, v8.16b, v12.16b
+	WORD $0x4e6d1d29 // bic v9.16b, v9.16b, v13.16b
+	WORD $0x4e6e1d4a // bic v10.16b, v10.16b, v14.16b
+	WORD $0x4e6f1d6b // bic v11.16b, v11.16b, v15.16b
+	WORD $0x6ea1f90c // fsqrt v12.4s, v8.4s
+	WORD $0x6ea1f92d // fsqrt v13.4s, v9.4s
+	WORD $0x6ea1f94e // fsqrt v14.4s, v10.4s
+	WORD $0x6ea1f96f // fsqrt v15.4s, v11.4s
+	WORD $0x4e3ed58c // fadd v12.4s, v12.4s, v30.4s
+	WORD $0x4e3ed5ad // fadd v13.4s, v13.4s, v30.4s
+	WORD $0x4e3ed5ce // fadd v14.4s, v14.4s, v30.4s
+	WORD $0x4e3ed5ef // fadd v15.4s, v15.4s, v30.4s
+	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
+	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
+	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x6e2cfc84 // fdiv v4.4s, v4.4s, v12.4s
+	WORD $0x6e2dfca5 // fdiv v5.4s, v5.4s, v13.4s
+	WORD $0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
+	WORD $0x6e2ffce7 // fdiv v7.4s, v7.4s, v15.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
+	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
+	WORD $0x4ea7d463 // fsub v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R5)
+	SUB $16, R0
+	CMP $16, R0
+	BGE unrolled
+vec:
+	CMP $4, R0
+	BLT tail
+vecloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	VLD1.P 16(R3), [V2.S4]
+	WORD $0x6e3bdc23 // fmul v3.4s, v1.4s, v27.4s
+	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
+	VFMLA V1.S4, V3.S4, V2.S4
+	WORD $0x6ea2ef43 // facgt v3.4s, v26.4s, v2.4s
+	WORD $0x4e631c42 // bic v2.16b, v2.16b, v3.16b
+	WORD $0x6ea1f843 // fsqrt v3.4s, v2.4s
+	WORD $0x4e3ed463 // fadd v3.4s, v3.4s, v30.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e23fc21 // fdiv v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	VST1.P [V0.S4], 16(R4)
+	VST1.P [V2.S4], 16(R5)
+	SUB $4, R0
+	CMP $4, R0
+	BGE vecloop
+tail:
+	CBZ R0, done
+one:
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	FMOVS.P 4(R3), F2
+	WORD $0x6e3bdc23 // fmul v3.4s, v1.4s, v27.4s
+	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
+	VFMLA V1.S4, V3.S4, V2.S4
+	WORD $0x6ea2ef43 // facgt v3.4s, v26.4s, v2.4s
+	WORD $0x4e631c42 // bic v2.16b, v2.16b, v3.16b
+	WORD $0x6ea1f843 // fsqrt v3.4s, v2.4s
+	WORD $0x4e3ed463 // fadd v3.4s, v3.4s, v30.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e23fc21 // fdiv v1.4s, v1.4s, v3.4s
+	WORD $0x4ea1d400 // fsub v0.4s, v0.4s, v1.4s
+	FMOVS.P F0, 4(R4)
+	FMOVS.P F2, 4(R5)
+	SUBS $1, R0
+	BNE one
+done:
+	RET

@@ -31,3 +31,185 @@ func reluNEON(dst []float32, src []float32)
 //
 //go:noescape
 func reluGradNEON(dx []float32, dy []float32, y []float32)
+
+// sigmoidNEON sets dst[i] = 1/(1+exp(-src[i])) for i < len(dst), through the vector
+// exp of asm/neon/exp.go: within 1e-6 absolute (measured by the tests), exactly 0 at
+// -Inf and for x below -88.73, exactly 1 once exp(-x) is below half an ulp of 1:
+//
+//	for i := range dst {
+//		dst[i] = float32(1 / (1 + math.Exp(-float64(src[i]))))
+//	}
+//
+//go:noescape
+func sigmoidNEON(dst []float32, src []float32)
+
+// tanhNEON sets dst[i] = tanh(src[i]) for i < len(dst), as sign(x)*m/(m+2) with
+// m = expm1(2|x|) from the vector exp of asm/neon/exp.go: within 1e-6 absolute and a
+// few ulps relative near 0 (measured by the tests), exactly +-1 for |x| >= 10:
+//
+//	for i := range dst {
+//		dst[i] = float32(math.Tanh(float64(src[i])))
+//	}
+//
+//go:noescape
+func tanhNEON(dst []float32, src []float32)
+
+// expNEON sets dst[i] = exp(src[i]) for i < len(dst): the vector exp the sigmoid,
+// tanh and softmax kernels share, exported to the tests that measure its error. +Inf
+// above 88.72283, 0 below -87.33654 (where the true result is subnormal):
+//
+//	for i := range dst {
+//		dst[i] = float32(math.Exp(float64(src[i])))
+//	}
+//
+//go:noescape
+func expNEON(dst []float32, src []float32)
+
+// sigmoidGradNEON sets dx[i] = dy[i]*y[i]*(1-y[i]) for i < len(dx), in that order
+// of operations (dx may alias dy):
+//
+//	for i := range dx {
+//		dx[i] = dy[i] * y[i] * (1 - y[i])
+//	}
+//
+//go:noescape
+func sigmoidGradNEON(dx []float32, dy []float32, y []float32)
+
+// tanhGradNEON sets dx[i] = dy[i]*(1-y[i]*y[i]) for i < len(dx), 1-y*y in one fused
+// step (dx may alias dy):
+//
+//	for i := range dx {
+//		dx[i] = dy[i] * (1 - y[i]*y[i])
+//	}
+//
+//go:noescape
+func tanhGradNEON(dx []float32, dy []float32, y []float32)
+
+// addBiasNEON adds bias[j] to column j of the m x n matrix x (row i starts at
+// x[i*ldx]):
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < n; j++ {
+//			x[i*ldx+j] += bias[j]
+//		}
+//	}
+//
+//go:noescape
+func addBiasNEON(m int, n int, x []float32, ldx int, bias []float32)
+
+// colSumsNEON sets dst[j] to the sum of column j of the m x n matrix x (row i starts
+// at x[i*ldx]), m >= 1, adding the rows in order:
+//
+//	for j := 0; j < n; j++ {
+//		s := x[j]
+//		for i := 1; i < m; i++ {
+//			s += x[i*ldx+j]
+//		}
+//		dst[j] = s
+//	}
+//
+//go:noescape
+func colSumsNEON(m int, n int, x []float32, ldx int, dst []float32)
+
+// expShiftNEON sets dst[i] = exp(src[i]-shift) for i < len(dst) and returns their sum
+// (the vector exp of asm/neon/exp.go, summed in float32 in any order); dst may alias
+// src:
+//
+//	var sum float32
+//	for i := range dst {
+//		dst[i] = float32(math.Exp(float64(src[i] - shift)))
+//		sum += dst[i]
+//	}
+//	return sum
+//
+//go:noescape
+func expShiftNEON(dst []float32, src []float32, shift float32) (sum float32)
+
+// sumExpShiftNEON returns the sum of exp(src[i]-shift) over src (the vector exp of
+// asm/neon/exp.go, summed in float32 in four lanes per unrolled copy, any order):
+//
+//	var sum float32
+//	for _, x := range src {
+//		sum += float32(math.Exp(float64(x - shift)))
+//	}
+//	return sum
+//
+//go:noescape
+func sumExpShiftNEON(src []float32, shift float32) (sum float32)
+
+// scaleNEON sets x[i] *= a for i < len(x):
+//
+//	for i := range x {
+//		x[i] *= a
+//	}
+//
+//go:noescape
+func scaleNEON(x []float32, a float32)
+
+// sgdNEON sets w[i] -= lr*g[i] for i < len(w), one fused step:
+//
+//	for i := range w {
+//		w[i] -= lr * g[i]
+//	}
+//
+//go:noescape
+func sgdNEON(w []float32, g []float32, lr float32)
+
+// adamNEON applies one Adam step for i < len(w), storing moments below the smallest
+// normal float32 as 0 (as the generic kernel does):
+//
+//	for i := range w {
+//		mi := flushSubnormal(beta1*m[i] + (1-beta1)*g[i])
+//		vi := flushSubnormal(beta2*v[i] + (1-beta2)*g[i]*g[i])
+//		m[i], v[i] = mi, vi
+//		w[i] -= lrT * mi / (float32(math.Sqrt(float64(vi))) + eps)
+//	}
+//
+//go:noescape
+func adamNEON(w []float32, g []float32, m []float32, v []float32, lrT float32, beta1 float32, beta2 float32, eps float32)
+
+// adagradEpsInsideNEON applies one Adagrad step for i < len(w), acc += g*g fused:
+//
+//	for i := range w {
+//		a := acc[i] + g[i]*g[i]
+//		acc[i] = a
+//		w[i] -= lr * g[i] / float32(math.Sqrt(float64(a + eps)))
+//	}
+//
+//go:noescape
+func adagradEpsInsideNEON(w []float32, g []float32, acc []float32, lr float32, eps float32)
+
+// adagradEpsOutsideNEON applies one Adagrad step for i < len(w), acc += g*g fused:
+//
+//	for i := range w {
+//		a := acc[i] + g[i]*g[i]
+//		acc[i] = a
+//		w[i] -= lr * g[i] / (float32(math.Sqrt(float64(a))) + eps)
+//	}
+//
+//go:noescape
+func adagradEpsOutsideNEON(w []float32, g []float32, acc []float32, lr float32, eps float32)
+
+// rmspropEpsInsideNEON applies one RMSprop step for i < len(w), storing s below the
+// smallest normal float32 as 0 (as the generic kernel does):
+//
+//	for i := range w {
+//		si := flushSubnormal(rho*s[i] + (1-rho)*g[i]*g[i])
+//		s[i] = si
+//		w[i] -= lr * g[i] / float32(math.Sqrt(float64(si + eps)))
+//	}
+//
+//go:noescape
+func rmspropEpsInsideNEON(w []float32, g []float32, s []float32, lr float32, rho float32, eps float32)
+
+// rmspropEpsOutsideNEON applies one RMSprop step for i < len(w), storing s below the
+// smallest normal float32 as 0 (as the generic kernel does):
+//
+//	for i := range w {
+//		si := flushSubnormal(rho*s[i] + (1-rho)*g[i]*g[i])
+//		s[i] = si
+//		w[i] -= lr * g[i] / (float32(math.Sqrt(float64(si))) + eps)
+//	}
+//
+//go:noescape
+func rmspropEpsOutsideNEON(w []float32, g []float32, s []float32, lr float32, rho float32, eps float32)

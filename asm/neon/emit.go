@@ -68,7 +68,7 @@ var typeSize = map[string][2]int{
 
 // NewFunc lays out the argument frame of a function taking params and returning
 // results (ABI0: arguments in order, each naturally aligned, results from the next
-// 8-byte boundary).
+// 8-byte boundary; the size is not rounded up).
 func NewFunc(name, doc string, params, results []Param) *Func {
 	f := &Func{Name: name, Doc: doc, Params: params, Results: results, offsets: map[string]int{}}
 	off := 0
@@ -84,14 +84,13 @@ func NewFunc(name, doc string, params, results []Param) *Func {
 	for _, p := range params {
 		place(p)
 	}
-	off = (off + 7) / 8 * 8
+	if len(results) > 0 {
+		off = (off + 7) / 8 * 8
+	}
 	for _, p := range results {
 		place(p)
 	}
 	f.argSize = off
-	if len(results) > 0 || off%8 != 0 {
-		f.argSize = (off + 7) / 8 * 8
-	}
 	return f
 }
 

@@ -87,9 +87,6 @@ func FMUL(d, n, m V) Word { return threeSame4S("fmul", 0x6e20dc00, d, n, m) }
 // FDIV: d = n / m (correctly rounded).
 func FDIV(d, n, m V) Word { return threeSame4S("fdiv", 0x6e20fc00, d, n, m) }
 
-// FMAX: d = max(n, m); NaN in either operand gives NaN.
-func FMAX(d, n, m V) Word { return threeSame4S("fmax", 0x4e20f400, d, n, m) }
-
 // FMIN: d = min(n, m); NaN in either operand gives NaN.
 func FMIN(d, n, m V) Word { return threeSame4S("fmin", 0x4ea0f400, d, n, m) }
 
@@ -145,7 +142,6 @@ var wordForms = map[string]func(d, n, m V, i int) Word{
 	"FSUB":   func(d, n, m V, _ int) Word { return FSUB(d, n, m) },
 	"FMUL":   func(d, n, m V, _ int) Word { return FMUL(d, n, m) },
 	"FDIV":   func(d, n, m V, _ int) Word { return FDIV(d, n, m) },
-	"FMAX":   func(d, n, m V, _ int) Word { return FMAX(d, n, m) },
 	"FMIN":   func(d, n, m V, _ int) Word { return FMIN(d, n, m) },
 	"FCMGT":  func(d, n, m V, _ int) Word { return FCMGT(d, n, m) },
 	"FACGT":  func(d, n, m V, _ int) Word { return FACGT(d, n, m) },

@@ -259,3 +259,14 @@ func emitGroups(s *Seq, regs []V, insn func(list string, n int) string) {
 		i += n
 	}
 }
+
+// Derived returns a register computed once, before the loops, by emit from
+// registers allocated earlier (for example 1-beta from the constant 1 and a scalar).
+func (r *Regs) Derived(key string, emit func(s *Seq, v V)) V {
+	if v, ok := r.consts[key]; ok {
+		return v
+	}
+	v := r.constReg(key)
+	emit(&r.setup, v)
+	return v
+}
