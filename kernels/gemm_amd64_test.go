@@ -279,18 +279,23 @@ func TestGemmPlanK(t *testing.T) {
 }
 
 // TestGemmPlanBlocks crosses the mc, nc and kc blocks together, so the packing of
-// later blocks, beta = 1 on later kc blocks and the C offsets of later blocks run.
+// later blocks, beta = 1 on later kc blocks and the C offsets of later blocks run,
+// both with B packed (large M) and read in place (small M).
 func TestGemmPlanBlocks(t *testing.T) {
 	for _, pu := range blkPlans(t) {
 		t.Run(pu.name, func(t *testing.T) {
 			p := pu.plan
 			rng := rand.New(rand.NewPCG(5, 6))
-			for _, tr := range blkTransposes {
-				for _, beta := range []float32{0, 0.25} {
-					cs := blkCase{transA: tr[0], transB: tr[1], m: p.mc + p.mr + 3, n: p.nc + p.nr() + 7, k: p.kc + 9,
-						alpha: 0.75, beta: beta, padA: 3, padB: 5, padC: 1}
-					if err := blkRun(p, cs, rng); err != nil {
-						t.Fatal(err)
+			// Above directMaxM B is packed; at or below it B is read in place, with
+			// only its last partial panel packed.
+			for _, m := range []int{p.mc + p.mr + 3, min(p.directMaxM, 2*p.mr+1)} {
+				for _, tr := range blkTransposes {
+					for _, beta := range []float32{0, 0.25} {
+						cs := blkCase{transA: tr[0], transB: tr[1], m: m, n: p.nc + p.nr() + 7, k: 2*p.kc + 9,
+							alpha: 0.75, beta: beta, padA: 3, padB: 5, padC: 1}
+						if err := blkRun(p, cs, rng); err != nil {
+							t.Fatal(err)
+						}
 					}
 				}
 			}
