@@ -43,73 +43,154 @@ func scaleRows(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
+// gemmColBlock is the width of the column blocks of C (and B) the generic GEMM works
+// on when op(B) = B: a k x 256 panel of B (784 KB for k = 784) stays in L2 while every
+// pair of rows of C, 2 KB, goes over it in L1.
+const gemmColBlock = 256
+
+// sgemmGeneric is the pure-Go GEMM, written for the compiler as it is (no
+// vectorization, fifteen float registers). When op(B) = B it streams four rows of B
+// at a time into two rows of C, sixteen flops per two stores, over column blocks that
+// keep B's panel in L2; when op(B) = B^T every element of C is a dot product of two
+// rows of B and op(A), computed four rows by two columns at a time in registers.
 func sgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if alpha == 0 || k == 0 {
 		scaleRows(m, n, beta, c, ldc)
 		return
 	}
-	// aStride/aStep walk row i of op(A): element p of it is a[i*aRow + p*aStep].
-	aRow, aStep := lda, 1
+	// Element p of row i of op(A) is a[i*ars + p*aps].
+	ars, aps := lda, 1
 	if transA {
-		aRow, aStep = 1, lda
+		ars, aps = 1, lda
 	}
 	if transB {
-		// op(B) = B^T: C[i][j] = dot(op(A) row i, B row j).
-		for i := 0; i < m; i++ {
-			crow := c[i*ldc : i*ldc+n]
-			for j := range crow {
-				brow := b[j*ldb : j*ldb+k]
-				var s0, s1, s2, s3 float32
-				p := 0
-				if aStep == 1 {
-					arow := a[i*aRow : i*aRow+k]
-					for ; p+4 <= k; p += 4 {
-						s0 += arow[p] * brow[p]
-						s1 += arow[p+1] * brow[p+1]
-						s2 += arow[p+2] * brow[p+2]
-						s3 += arow[p+3] * brow[p+3]
-					}
-				}
-				for ; p < k; p++ {
-					s0 += a[i*aRow+p*aStep] * brow[p]
-				}
-				s := alpha * ((s0 + s1) + (s2 + s3))
-				if beta == 0 {
-					crow[j] = s
-				} else {
-					crow[j] = s + beta*crow[j]
-				}
-			}
-		}
+		gemmDots(m, n, k, alpha, a, ars, aps, b, ldb, beta, c, ldc)
 		return
 	}
-	// op(B) = B: C row i += sum over p of op(A)[i][p] * B row p, four rows of B at a time.
 	scaleRows(m, n, beta, c, ldc)
-	for i := 0; i < m; i++ {
-		crow := c[i*ldc : i*ldc+n]
-		ai := i * aRow
-		p := 0
-		for ; p+4 <= k; p += 4 {
-			s0 := alpha * a[ai+p*aStep]
-			s1 := alpha * a[ai+(p+1)*aStep]
-			s2 := alpha * a[ai+(p+2)*aStep]
-			s3 := alpha * a[ai+(p+3)*aStep]
-			b0 := b[p*ldb : p*ldb+n]
-			b1 := b[(p+1)*ldb : (p+1)*ldb+n]
-			b2 := b[(p+2)*ldb : (p+2)*ldb+n]
-			b3 := b[(p+3)*ldb : (p+3)*ldb+n]
-			for j := range crow {
-				crow[j] += s0*b0[j] + s1*b1[j] + s2*b2[j] + s3*b3[j]
+	for j0 := 0; j0 < n; j0 += gemmColBlock {
+		nb := min(gemmColBlock, n-j0)
+		i := 0
+		for ; i+2 <= m; i += 2 {
+			c0 := c[i*ldc+j0:][:nb]
+			c1 := c[(i+1)*ldc+j0:][:nb]
+			p := 0
+			for ; p+4 <= k; p += 4 {
+				// Rows p..p+3 of B into rows i, i+1 of C: 16 flops per pair of stores.
+				x, y := i*ars+p*aps, (i+1)*ars+p*aps
+				a0, a1, a2, a3 := alpha*a[x], alpha*a[x+aps], alpha*a[x+2*aps], alpha*a[x+3*aps]
+				e0, e1, e2, e3 := alpha*a[y], alpha*a[y+aps], alpha*a[y+2*aps], alpha*a[y+3*aps]
+				b0 := b[p*ldb+j0:][:nb]
+				b1 := b[(p+1)*ldb+j0:][:len(b0)]
+				b2 := b[(p+2)*ldb+j0:][:len(b0)]
+				b3 := b[(p+3)*ldb+j0:][:len(b0)]
+				c0, c1 := c0[:len(b0)], c1[:len(b0)]
+				for j, v0 := range b0 {
+					v1, v2, v3 := b1[j], b2[j], b3[j]
+					c0[j] += a0*v0 + a1*v1 + a2*v2 + a3*v3
+					c1[j] += e0*v0 + e1*v1 + e2*v2 + e3*v3
+				}
+			}
+			for ; p < k; p++ {
+				a0, e0 := alpha*a[i*ars+p*aps], alpha*a[(i+1)*ars+p*aps]
+				b0 := b[p*ldb+j0:][:nb]
+				c0, c1 := c0[:len(b0)], c1[:len(b0)]
+				for j, v0 := range b0 {
+					c0[j] += a0 * v0
+					c1[j] += e0 * v0
+				}
 			}
 		}
-		for ; p < k; p++ {
-			s := alpha * a[ai+p*aStep]
-			brow := b[p*ldb : p*ldb+n]
-			for j := range crow {
-				crow[j] += s * brow[j]
+		if i < m {
+			ci := c[i*ldc+j0:][:nb]
+			for p := 0; p < k; p++ {
+				s := alpha * a[i*ars+p*aps]
+				bp := b[p*ldb+j0:][:nb]
+				ci := ci[:len(bp)]
+				for j, bj := range bp {
+					ci[j] += s * bj
+				}
 			}
 		}
 	}
+}
+
+// gemmDots computes C = alpha*op(A)*B^T + beta*C, where row j of B is column j of
+// op(B): four rows of op(A) against two rows of B at a time, eight sums in registers.
+func gemmDots(m, n, k int, alpha float32, a []float32, ars, aps int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	store := func(i, j int, s float32) {
+		if beta == 0 {
+			c[i*ldc+j] = alpha * s
+		} else {
+			c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+		}
+	}
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		j := 0
+		for ; j+2 <= n; j += 2 {
+			b0 := b[j*ldb:][:k]
+			b1 := b[(j+1)*ldb:][:len(b0)]
+			var s00, s01, s10, s11, s20, s21, s30, s31 float32
+			if aps == 1 { // rows of op(A) are contiguous
+				a0 := a[i*ars:][:len(b0)]
+				a1 := a[(i+1)*ars:][:len(b0)]
+				a2 := a[(i+2)*ars:][:len(b0)]
+				a3 := a[(i+3)*ars:][:len(b0)]
+				for p, x0 := range b0 {
+					x1 := b1[p]
+					s00 += a0[p] * x0
+					s01 += a0[p] * x1
+					s10 += a1[p] * x0
+					s11 += a1[p] * x1
+					s20 += a2[p] * x0
+					s21 += a2[p] * x1
+					s30 += a3[p] * x0
+					s31 += a3[p] * x1
+				}
+			} else { // op(A) = A^T: the four values of column p are contiguous
+				for p, x0 := range b0 {
+					x1 := b1[p]
+					ap := a[p*aps+i:][:4]
+					s00 += ap[0] * x0
+					s01 += ap[0] * x1
+					s10 += ap[1] * x0
+					s11 += ap[1] * x1
+					s20 += ap[2] * x0
+					s21 += ap[2] * x1
+					s30 += ap[3] * x0
+					s31 += ap[3] * x1
+				}
+			}
+			store(i, j, s00)
+			store(i, j+1, s01)
+			store(i+1, j, s10)
+			store(i+1, j+1, s11)
+			store(i+2, j, s20)
+			store(i+2, j+1, s21)
+			store(i+3, j, s30)
+			store(i+3, j+1, s31)
+		}
+		for ; j < n; j++ {
+			for r := i; r < i+4; r++ {
+				store(r, j, dotStrided(k, a[r*ars:], aps, b[j*ldb:][:k]))
+			}
+		}
+	}
+	for ; i < m; i++ {
+		for j := 0; j < n; j++ {
+			store(i, j, dotStrided(k, a[i*ars:], aps, b[j*ldb:][:k]))
+		}
+	}
+}
+
+// dotStrided is sum_p x[p*step]*y[p] over the k elements of y.
+func dotStrided(k int, x []float32, step int, y []float32) float32 {
+	var s float32
+	for p, v := range y[:k] {
+		s += x[p*step] * v
+	}
+	return s
 }
 
 func addBiasGeneric(m, n int, x []float32, ldx int, bias []float32) {
