@@ -25,8 +25,6 @@ type gemmPlan struct {
 	mc, kc, nc int
 	// directMaxM is the largest M for which B is read in place when op(B) = B.
 	directMaxM int
-	pfRows     int
-	pfAll      bool
 	// Packing routines (asm/gemm): packCopyA copies mr-wide rows (A in TN, TT),
 	// packCopyB[nv] nv-vector-wide rows (B in NN, TN), packTrans transposes 8 rows
 	// (A in NN, NT; B in NT, TT).
@@ -125,18 +123,33 @@ func (p *gemmPlan) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 					nv := (cols + p.lanes - 1) / p.lanes
 					bp, bld, pf := &w.b[jr*kc], nv*p.lanes, 0
 					if direct && cols == nr {
-						bp, bld, pf = &b[pc*ldb+jc+jr], ldb, p.pfRows
+						bp, bld = &b[pc*ldb+jc+jr], ldb
+						pf = p.prefetchNext(ldb, pc, jc, kc, nc, jr, k) - (pc*ldb+jc+jr)*4
 					}
 					for ir := 0; ir < mc; ir += mr {
 						p.kernel(nv, kc, &w.a[ir*kc], bp, bld, pf, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bet, min(mr, mc-ir), cols)
-						if ir == 0 && !p.pfAll {
-							pf = 0
-						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// prefetchNext returns the byte offset in b of the panel of B that follows panel
+// jr of the kc x nc block at (pc, jc) when B is read in place: the next full panel
+// of the block, else the first panel of the next kc block, else panel jr itself
+// (nothing left to prefetch). While the kernels work on one panel they prefetch
+// the next, spread over all their calls, so a B that comes from memory arrives at
+// the rate the FMAs consume it rather than stalling the first call on each panel.
+func (p *gemmPlan) prefetchNext(ldb, pc, jc, kc, nc, jr, k int) int {
+	nr := p.nr()
+	switch {
+	case jr+2*nr <= nc:
+		return (pc*ldb + jc + jr + nr) * 4
+	case pc+kc < k:
+		return ((pc+kc)*ldb + jc) * 4
+	}
+	return (pc*ldb + jc + jr) * 4
 }
 
 // packA copies the mc x kc block of op(A) at (i0, p0) into dst as panels of mr rows:
@@ -192,7 +205,7 @@ var avx2Gemm = &gemmPlan{
 			sgemmKernelAVX2_6x8(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
 		}
 	},
-	mc: 96, kc: 256, nc: 1024, directMaxM: 128, pfRows: 16,
+	mc: 96, kc: 256, nc: 1024, directMaxM: 128,
 	packCopyA: sgemmPackCopyAVX2_6,
 	packCopyB: [4]func(dst, src *float32, ld, kc, w int){1: sgemmPackCopyAVX2_8, 2: sgemmPackCopyAVX2_16},
 	packTrans: sgemmPackTransAVX2,
@@ -211,7 +224,7 @@ var avx512Gemm = &gemmPlan{
 			sgemmKernelAVX512_8x16(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
 		}
 	},
-	mc: 128, kc: 128, nc: 672, directMaxM: 128, pfRows: 16,
+	mc: 128, kc: 128, nc: 672, directMaxM: 128,
 	packCopyA: sgemmPackCopyAVX512_8,
 	packCopyB: [4]func(dst, src *float32, ld, kc, w int){1: sgemmPackCopyAVX512_16, 2: sgemmPackCopyAVX512_32, 3: sgemmPackCopyAVX512_48},
 	packTrans: sgemmPackTransAVX512,

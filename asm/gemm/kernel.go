@@ -58,8 +58,9 @@ func genKernel(t tile) {
 		"",
 		"Only the rows x cols elements of C are touched: the last vector of a row is",
 		"loaded and stored under a mask when cols is not a multiple of the vector width.",
-		fmt.Sprintf("All %d floats of each row of B are read, whatever cols is. While using row p it", nr),
-		"prefetches row p+pf of B (pf = 0: no prefetch), so that B can stream from memory.",
+		fmt.Sprintf("All %d floats of each row of B are read, whatever cols is. While using row p of B", nr),
+		fmt.Sprintf("it prefetches the %d floats pf bytes after it (the driver points pf at the panel of B", nr),
+		"it will use next), and it prefetches the tile of C at the start.",
 	)
 
 	regs := s.regs
@@ -91,16 +92,15 @@ func genKernel(t tile) {
 		}
 	}
 	pf := Load(Param("pf"), GP64())
-	IMULQ(ldb, pf) // bytes ahead
-	// prefetch emits the prefetches of the row pf rows after row u: each cache
-	// line it can span.
+	// prefetch emits the prefetches of row u of the region at pf, each cache line
+	// it can span, into L2 only (T2): L1 holds the panel in use.
 	prefetch := func(u int) {
 		row := rowB(u)
 		row.Base = pf
 		for off := 0; off < 4*nr; off += 64 {
-			PREFETCHT0(row.Offset(off))
+			PREFETCHT2(row.Offset(off))
 		}
-		PREFETCHT0(row.Offset(4*nr - 4))
+		PREFETCHT2(row.Offset(4*nr - 4))
 	}
 	if t.unroll != 4 {
 		panic("rowB addresses 4 rows of B per iteration")
@@ -110,7 +110,7 @@ func genKernel(t tile) {
 			zero(s, r)
 		}
 	}
-	ADDQ(b, pf) // pf now points at the row to prefetch
+	ADDQ(b, pf) // pf now points at the first row to prefetch
 	t.prefetchC()
 
 	Comment(fmt.Sprintf("%d rank-1 updates per iteration.", t.unroll))

@@ -44,6 +44,9 @@ func main() {
 var tiles = []tile{
 	{isa: avx2, mr: 6, nv: 2, unroll: 4},
 	{isa: avx2, mr: 6, nv: 1, unroll: 4},
+	{isa: avx2, mr: 4, nv: 3, unroll: 4},
+	{isa: avx2, mr: 4, nv: 2, unroll: 4},
+	{isa: avx2, mr: 4, nv: 1, unroll: 4},
 	{isa: avx512, mr: 8, nv: 3, unroll: 4},
 	{isa: avx512, mr: 8, nv: 2, unroll: 4},
 	{isa: avx512, mr: 8, nv: 1, unroll: 4},
