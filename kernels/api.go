@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Activation names an elementwise activation function.
 type Activation uint8
@@ -44,7 +47,8 @@ func ParseActivation(name string) (Activation, error) {
 // or its transpose: op(A) is m x k, op(B) is k x n and C is m x n. A is stored as m x k
 // (transA false) or k x m (transA true) with leading dimension lda, likewise B.
 // When beta is 0, C is only written, never read, so NaN or Inf in C do not leak into
-// the result; when alpha is 0 (or k is 0), A and B are not read.
+// the result; when alpha is 0 (or k is 0), A and B are not read. C must not overlap A
+// or B (the backends read A and B while C is being written).
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("kernels.Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
@@ -226,8 +230,14 @@ func checkMatrix(fn, name string, rows, cols int, x []float32, ld int) {
 	if rows == 0 || cols == 0 {
 		return
 	}
-	if need := (rows-1)*ld + cols; len(x) < need {
-		panic(fmt.Sprintf("kernels.%s: %s is %dx%d with ld %d and needs %d elements, got %d", fn, name, rows, cols, ld, need, len(x)))
+	// (rows-1)*ld + cols <= len(x), tested without computing the product, which can
+	// overflow for a huge ld and would then let a short slice through to the kernels.
+	if len(x) < cols || rows > 1 && ld > (len(x)-cols)/(rows-1) {
+		need := fmt.Sprintf("%d elements", (rows-1)*ld+cols)
+		if ld > (math.MaxInt-cols)/max(rows-1, 1) {
+			need = "more elements than an int can count"
+		}
+		panic(fmt.Sprintf("kernels.%s: %s is %dx%d with ld %d and needs %s, got %d", fn, name, rows, cols, ld, need, len(x)))
 	}
 }
 
