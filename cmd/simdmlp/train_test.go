@@ -10,12 +10,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/simdmlp/simdmlp/idx"
 	"github.com/simdmlp/simdmlp/kernels"
+	"github.com/simdmlp/simdmlp/mlp"
 )
 
 func runTrainArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -292,4 +294,54 @@ func TestKerasFormatting(t *testing.T) {
 			t.Errorf("kerasTime(%g) = %q, want %q", c.v, got, c.want)
 		}
 	}
+}
+
+// TestTrainParse: no flags is DefaultConfig; the layer flags and the whole-network
+// initializer names build the layers they say.
+func TestTrainParse(t *testing.T) {
+	o, err := parseTrainArgs(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mlp.DefaultConfig()
+	if err := want.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(o.cfg, want) || o.dataDir != "" || o.jsonPath != "" || o.backend != "" {
+		t.Errorf("no flags: %+v\nwant %+v", o.cfg, want)
+	}
+	for _, c := range []struct {
+		args   []string
+		hidden []mlp.Layer
+		out    mlp.Init
+	}{
+		{[]string{"-init", "he_normal-glorot_uniform"}, []mlp.Layer{lay(600, kernels.ReLU, mlp.HeNormal), lay(200, kernels.ReLU, mlp.HeNormal)}, mlp.GlorotUniform},
+		{[]string{"-init", "default"}, []mlp.Layer{lay(600, kernels.ReLU, mlp.GlorotUniform), lay(200, kernels.ReLU, mlp.GlorotUniform)}, mlp.GlorotUniform},
+		{[]string{"-init", "default", "-out-init", "he_normal"}, []mlp.Layer{lay(600, kernels.ReLU, mlp.GlorotUniform), lay(200, kernels.ReLU, mlp.GlorotUniform)}, mlp.HeNormal},
+		{[]string{"-hidden", "50, 60,70", "-act", "tanh,sigmoid,relu", "-init", "glorot_uniform,he_normal,glorot_uniform"},
+			[]mlp.Layer{lay(50, kernels.Tanh, mlp.GlorotUniform), lay(60, kernels.Sigmoid, mlp.HeNormal), lay(70, kernels.ReLU, mlp.GlorotUniform)}, mlp.GlorotUniform},
+		{[]string{"-hidden", "400,400,400"}, []mlp.Layer{lay(400, kernels.ReLU, mlp.HeNormal), lay(400, kernels.ReLU, mlp.HeNormal), lay(400, kernels.ReLU, mlp.HeNormal)}, mlp.GlorotUniform},
+	} {
+		o, err := parseTrainArgs(c.args)
+		if err != nil {
+			t.Errorf("%q: %v", c.args, err)
+			continue
+		}
+		if !reflect.DeepEqual(o.cfg.Hidden, c.hidden) || o.cfg.OutputInit != c.out {
+			t.Errorf("%q: layers %+v out %s, want %+v %s", c.args, o.cfg.Hidden, o.cfg.OutputInit, c.hidden, c.out)
+		}
+	}
+	o, err = parseTrainArgs([]string{"-opt", "rmsprop", "-eps-outside", "-stop", "patience", "-patience", "2", "-restore-best", "-protocol", "report", "-shuffle-buffer", "0", "-seed", "9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := o.cfg
+	if c.Optimizer != (mlp.Optimizer{Name: "rmsprop", LR: 0.001, Rho: 0.9, Eps: 1e-7, EpsOutside: true}) ||
+		c.Stop != (mlp.Stop{Kind: mlp.StopPatience, Patience: 2, RestoreBest: true}) || c.Protocol != mlp.Report || c.ShuffleBuffer != 0 || c.Seed != 9 {
+		t.Errorf("parsed %+v", c)
+	}
+}
+
+func lay(width int, act kernels.Activation, init mlp.Init) mlp.Layer {
+	return mlp.Layer{Width: width, Act: act, Init: init}
 }
