@@ -249,8 +249,9 @@ var signs = []uint32{0, bothSigns}
 var tinyBits = math.Float32bits(0x1p-10)
 
 // envExhaustive, set to 1, makes the activation test visit every float32 of the
-// working range, tiny ones included: about 2.2e9 inputs per function, several
-// minutes with three backends.
+// working range, tiny ones included: about 2.2e9 inputs per function, 50 s for
+// sigmoid alone with three backends on the 2-core development machine (the default
+// visits about 2.6e8 per function, 5 s).
 const envExhaustive = "SIMDMLP_EXHAUSTIVE"
 
 // activationRanges are the inputs of the activation test of s:
