@@ -21,8 +21,10 @@ type gemmPlan struct {
 	// kernel runs the micro-kernel nv vectors wide (1 <= nv <= nvMax).
 	kernel func(nv, kc int, a, b *float32, ldb, pf int, c *float32, ldc int, alpha, beta float32, rows, cols int)
 	// Block sizes, in floats: kc rank-1 updates per kernel call, mc rows of A and nc
-	// columns of B packed at a time. mc is a multiple of mr, nc of nr.
-	mc, kc, nc int
+	// columns of B packed at a time. mc is a multiple of mr, nc of nr. kcDirect
+	// (<= kc) replaces kc when B is read in place: the kc x nr panel of B the
+	// kernels share must then stay in L1 by itself (24 KB of the 48).
+	mc, kc, nc, kcDirect int
 	// directMaxM is the largest M for which B is read in place when op(B) = B.
 	directMaxM int
 	// Packing routines (asm/gemm): packCopyA copies mr-wide rows (A in TN, TT),
@@ -94,17 +96,20 @@ func (p *gemmPlan) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 	}
 	w := p.getWorkspace()
 	defer p.putWorkspace(w)
-	mr, nr := p.mr, p.nr()
+	mr, nr, kcMax := p.mr, p.nr(), p.kc
 	// When op(B) = B, every row of a B panel is contiguous in B itself, and with few
 	// rows of C each panel is used by few kernel calls: the kernels then read B in
 	// place rather than after a copy that would cost as much memory traffic as the
 	// kernels' own reads. Only a last, partial panel is still packed, because the
 	// kernels read whole vectors of B.
 	direct := !transB && m <= p.directMaxM
+	if direct {
+		kcMax = p.kcDirect
+	}
 	for jc := 0; jc < n; jc += p.nc {
 		nc := min(p.nc, n-jc)
-		for pc := 0; pc < k; pc += p.kc {
-			kc := min(p.kc, k-pc)
+		for pc := 0; pc < k; pc += kcMax {
+			kc := min(kcMax, k-pc)
 			if direct {
 				p.packB(w.b, transB, b, ldb, pc, jc, kc, nc, nc/nr)
 			} else {
@@ -197,17 +202,20 @@ func (p *gemmPlan) packB(dst []float32, trans bool, b []float32, ldb, p0, j0, kc
 }
 
 var avx2Gemm = &gemmPlan{
-	mr: 6, lanes: 8, nvMax: 2,
+	mr: 4, lanes: 8, nvMax: 3,
 	kernel: func(nv, kc int, a, b *float32, ldb, pf int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
-		if nv == 2 {
-			sgemmKernelAVX2_6x16(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
-		} else {
-			sgemmKernelAVX2_6x8(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
+		switch nv {
+		case 3:
+			sgemmKernelAVX2_4x24(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
+		case 2:
+			sgemmKernelAVX2_4x16(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
+		default:
+			sgemmKernelAVX2_4x8(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
 		}
 	},
-	mc: 96, kc: 256, nc: 1024, directMaxM: 128,
-	packCopyA: sgemmPackCopyAVX2_6,
-	packCopyB: [4]func(dst, src *float32, ld, kc, w int){1: sgemmPackCopyAVX2_8, 2: sgemmPackCopyAVX2_16},
+	mc: 96, kc: 256, nc: 1032, kcDirect: 256, directMaxM: 128,
+	packCopyA: sgemmPackCopyAVX2_4,
+	packCopyB: [4]func(dst, src *float32, ld, kc, w int){1: sgemmPackCopyAVX2_8, 2: sgemmPackCopyAVX2_16, 3: sgemmPackCopyAVX2_24},
 	packTrans: sgemmPackTransAVX2,
 	pool:      make(chan *gemmWorkspace, 64),
 }
@@ -224,7 +232,7 @@ var avx512Gemm = &gemmPlan{
 			sgemmKernelAVX512_8x16(kc, a, b, ldb, pf, c, ldc, alpha, beta, rows, cols)
 		}
 	},
-	mc: 128, kc: 128, nc: 672, directMaxM: 128,
+	mc: 192, kc: 256, nc: 672, kcDirect: 128, directMaxM: 128,
 	packCopyA: sgemmPackCopyAVX512_8,
 	packCopyB: [4]func(dst, src *float32, ld, kc, w int){1: sgemmPackCopyAVX512_16, 2: sgemmPackCopyAVX512_32, 3: sgemmPackCopyAVX512_48},
 	packTrans: sgemmPackTransAVX512,

@@ -4,629 +4,6 @@
 
 #include "textflag.h"
 
-// func sgemmKernelAVX2_6x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-// Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernelAVX2_6x16(SB), NOSPLIT, $0-80
-	MOVQ       kc+0(FP), AX
-	MOVQ       a+8(FP), CX
-	MOVQ       b+16(FP), DX
-	MOVQ       ldb+24(FP), BX
-	SHLQ       $0x02, BX
-	LEAQ       (BX)(BX*2), SI
-	MOVQ       pf+32(FP), DI
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	VXORPS     Y8, Y8, Y8
-	VXORPS     Y9, Y9, Y9
-	VXORPS     Y10, Y10, Y10
-	VXORPS     Y11, Y11, Y11
-	ADDQ       DX, DI
-	MOVQ       c+40(FP), R8
-	MOVQ       ldc+48(FP), R9
-	SHLQ       $0x02, R9
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-
-	// 4 rank-1 updates per iteration.
-	SUBQ $0x04, AX
-	JL   tail
-
-loop:
-	PREFETCHT2   (DI)
-	PREFETCHT2   60(DI)
-	VMOVUPS      (DX), Y12
-	VMOVUPS      32(DX), Y13
-	VBROADCASTSS (CX), Y14
-	VFMADD231PS  Y14, Y12, Y0
-	VFMADD231PS  Y14, Y13, Y1
-	VBROADCASTSS 4(CX), Y15
-	VFMADD231PS  Y15, Y12, Y2
-	VFMADD231PS  Y15, Y13, Y3
-	VBROADCASTSS 8(CX), Y14
-	VFMADD231PS  Y14, Y12, Y4
-	VFMADD231PS  Y14, Y13, Y5
-	VBROADCASTSS 12(CX), Y15
-	VFMADD231PS  Y15, Y12, Y6
-	VFMADD231PS  Y15, Y13, Y7
-	VBROADCASTSS 16(CX), Y14
-	VFMADD231PS  Y14, Y12, Y8
-	VFMADD231PS  Y14, Y13, Y9
-	VBROADCASTSS 20(CX), Y15
-	VFMADD231PS  Y15, Y12, Y10
-	VFMADD231PS  Y15, Y13, Y11
-	PREFETCHT2   (DI)(BX*1)
-	PREFETCHT2   60(DI)(BX*1)
-	VMOVUPS      (DX)(BX*1), Y12
-	VMOVUPS      32(DX)(BX*1), Y13
-	VBROADCASTSS 24(CX), Y14
-	VFMADD231PS  Y14, Y12, Y0
-	VFMADD231PS  Y14, Y13, Y1
-	VBROADCASTSS 28(CX), Y15
-	VFMADD231PS  Y15, Y12, Y2
-	VFMADD231PS  Y15, Y13, Y3
-	VBROADCASTSS 32(CX), Y14
-	VFMADD231PS  Y14, Y12, Y4
-	VFMADD231PS  Y14, Y13, Y5
-	VBROADCASTSS 36(CX), Y15
-	VFMADD231PS  Y15, Y12, Y6
-	VFMADD231PS  Y15, Y13, Y7
-	VBROADCASTSS 40(CX), Y14
-	VFMADD231PS  Y14, Y12, Y8
-	VFMADD231PS  Y14, Y13, Y9
-	VBROADCASTSS 44(CX), Y15
-	VFMADD231PS  Y15, Y12, Y10
-	VFMADD231PS  Y15, Y13, Y11
-	PREFETCHT2   (DI)(BX*2)
-	PREFETCHT2   60(DI)(BX*2)
-	VMOVUPS      (DX)(BX*2), Y12
-	VMOVUPS      32(DX)(BX*2), Y13
-	VBROADCASTSS 48(CX), Y14
-	VFMADD231PS  Y14, Y12, Y0
-	VFMADD231PS  Y14, Y13, Y1
-	VBROADCASTSS 52(CX), Y15
-	VFMADD231PS  Y15, Y12, Y2
-	VFMADD231PS  Y15, Y13, Y3
-	VBROADCASTSS 56(CX), Y14
-	VFMADD231PS  Y14, Y12, Y4
-	VFMADD231PS  Y14, Y13, Y5
-	VBROADCASTSS 60(CX), Y15
-	VFMADD231PS  Y15, Y12, Y6
-	VFMADD231PS  Y15, Y13, Y7
-	VBROADCASTSS 64(CX), Y14
-	VFMADD231PS  Y14, Y12, Y8
-	VFMADD231PS  Y14, Y13, Y9
-	VBROADCASTSS 68(CX), Y15
-	VFMADD231PS  Y15, Y12, Y10
-	VFMADD231PS  Y15, Y13, Y11
-	PREFETCHT2   (DI)(SI*1)
-	PREFETCHT2   60(DI)(SI*1)
-	VMOVUPS      (DX)(SI*1), Y12
-	VMOVUPS      32(DX)(SI*1), Y13
-	VBROADCASTSS 72(CX), Y14
-	VFMADD231PS  Y14, Y12, Y0
-	VFMADD231PS  Y14, Y13, Y1
-	VBROADCASTSS 76(CX), Y15
-	VFMADD231PS  Y15, Y12, Y2
-	VFMADD231PS  Y15, Y13, Y3
-	VBROADCASTSS 80(CX), Y14
-	VFMADD231PS  Y14, Y12, Y4
-	VFMADD231PS  Y14, Y13, Y5
-	VBROADCASTSS 84(CX), Y15
-	VFMADD231PS  Y15, Y12, Y6
-	VFMADD231PS  Y15, Y13, Y7
-	VBROADCASTSS 88(CX), Y14
-	VFMADD231PS  Y14, Y12, Y8
-	VFMADD231PS  Y14, Y13, Y9
-	VBROADCASTSS 92(CX), Y15
-	VFMADD231PS  Y15, Y12, Y10
-	VFMADD231PS  Y15, Y13, Y11
-	ADDQ         $0x00000060, CX
-	LEAQ         (DX)(BX*4), DX
-	LEAQ         (DI)(BX*4), DI
-	SUBQ         $0x04, AX
-	JGE          loop
-
-tail:
-	ADDQ $0x04, AX
-	JZ   store
-
-tailloop:
-	VMOVUPS      (DX), Y12
-	VMOVUPS      32(DX), Y13
-	VBROADCASTSS (CX), Y14
-	VFMADD231PS  Y14, Y12, Y0
-	VFMADD231PS  Y14, Y13, Y1
-	VBROADCASTSS 4(CX), Y15
-	VFMADD231PS  Y15, Y12, Y2
-	VFMADD231PS  Y15, Y13, Y3
-	VBROADCASTSS 8(CX), Y14
-	VFMADD231PS  Y14, Y12, Y4
-	VFMADD231PS  Y14, Y13, Y5
-	VBROADCASTSS 12(CX), Y15
-	VFMADD231PS  Y15, Y12, Y6
-	VFMADD231PS  Y15, Y13, Y7
-	VBROADCASTSS 16(CX), Y14
-	VFMADD231PS  Y14, Y12, Y8
-	VFMADD231PS  Y14, Y13, Y9
-	VBROADCASTSS 20(CX), Y15
-	VFMADD231PS  Y15, Y12, Y10
-	VFMADD231PS  Y15, Y13, Y11
-	ADDQ         $0x00000018, CX
-	ADDQ         BX, DX
-	ADDQ         BX, DI
-	DECQ         AX
-	JNZ          tailloop
-
-store:
-	VBROADCASTSS alpha+56(FP), Y12
-	VMULPS       Y12, Y0, Y0
-	VMULPS       Y12, Y1, Y1
-	VMULPS       Y12, Y2, Y2
-	VMULPS       Y12, Y3, Y3
-	VMULPS       Y12, Y4, Y4
-	VMULPS       Y12, Y5, Y5
-	VMULPS       Y12, Y6, Y6
-	VMULPS       Y12, Y7, Y7
-	VMULPS       Y12, Y8, Y8
-	VMULPS       Y12, Y9, Y9
-	VMULPS       Y12, Y10, Y10
-	VMULPS       Y12, Y11, Y11
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
-	MOVQ         rows+64(FP), DX
-	MOVQ         cols+72(FP), BX
-	MOVL         beta+60(FP), SI
-	SHLL         $0x01, SI
-	VBROADCASTSS beta+60(FP), Y13
-	CMPQ         DX, $0x06
-	JNE          edge
-	CMPQ         BX, $0x10
-	JNE          edge
-
-	// Full tile.
-	TESTL       SI, SI
-	JZ          fullbeta0
-	VFMADD231PS (AX), Y13, Y0
-	VMOVUPS     Y0, (AX)
-	VFMADD231PS 32(AX), Y13, Y1
-	VMOVUPS     Y1, 32(AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y2
-	VMOVUPS     Y2, (AX)
-	VFMADD231PS 32(AX), Y13, Y3
-	VMOVUPS     Y3, 32(AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y4
-	VMOVUPS     Y4, (AX)
-	VFMADD231PS 32(AX), Y13, Y5
-	VMOVUPS     Y5, 32(AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y6
-	VMOVUPS     Y6, (AX)
-	VFMADD231PS 32(AX), Y13, Y7
-	VMOVUPS     Y7, 32(AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y8
-	VMOVUPS     Y8, (AX)
-	VFMADD231PS 32(AX), Y13, Y9
-	VMOVUPS     Y9, 32(AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y10
-	VMOVUPS     Y10, (AX)
-	VFMADD231PS 32(AX), Y13, Y11
-	VMOVUPS     Y11, 32(AX)
-	JMP         done
-
-fullbeta0:
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y2, (AX)
-	VMOVUPS Y3, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y4, (AX)
-	VMOVUPS Y5, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y6, (AX)
-	VMOVUPS Y7, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y8, (AX)
-	VMOVUPS Y9, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y10, (AX)
-	VMOVUPS Y11, 32(AX)
-	JMP     done
-
-edge:
-	// Edge tile: rows < 6 or cols < 16. The mask selects the first
-	// cols-8 lanes of the last vector.
-	MOVQ        $0x00000010, DI
-	SUBQ        BX, DI
-	LEAQ        sgemmMaskAVX2<>+0(SB), BX
-	VMOVDQU     (BX)(DI*4), Y14
-	TESTL       SI, SI
-	JZ          edgebeta0
-	VFMADD231PS (AX), Y13, Y0
-	VMOVUPS     Y0, (AX)
-	VMASKMOVPS  32(AX), Y14, Y12
-	VFMADD231PS Y12, Y13, Y1
-	VMASKMOVPS  Y1, Y14, 32(AX)
-	CMPQ        DX, $0x01
-	JLE         done
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y2
-	VMOVUPS     Y2, (AX)
-	VMASKMOVPS  32(AX), Y14, Y12
-	VFMADD231PS Y12, Y13, Y3
-	VMASKMOVPS  Y3, Y14, 32(AX)
-	CMPQ        DX, $0x02
-	JLE         done
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y4
-	VMOVUPS     Y4, (AX)
-	VMASKMOVPS  32(AX), Y14, Y12
-	VFMADD231PS Y12, Y13, Y5
-	VMASKMOVPS  Y5, Y14, 32(AX)
-	CMPQ        DX, $0x03
-	JLE         done
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y6
-	VMOVUPS     Y6, (AX)
-	VMASKMOVPS  32(AX), Y14, Y12
-	VFMADD231PS Y12, Y13, Y7
-	VMASKMOVPS  Y7, Y14, 32(AX)
-	CMPQ        DX, $0x04
-	JLE         done
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y8
-	VMOVUPS     Y8, (AX)
-	VMASKMOVPS  32(AX), Y14, Y12
-	VFMADD231PS Y12, Y13, Y9
-	VMASKMOVPS  Y9, Y14, 32(AX)
-	CMPQ        DX, $0x05
-	JLE         done
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y13, Y10
-	VMOVUPS     Y10, (AX)
-	VMASKMOVPS  32(AX), Y14, Y12
-	VFMADD231PS Y12, Y13, Y11
-	VMASKMOVPS  Y11, Y14, 32(AX)
-	JMP         done
-
-edgebeta0:
-	VMOVUPS    Y0, (AX)
-	VMASKMOVPS Y1, Y14, 32(AX)
-	CMPQ       DX, $0x01
-	JLE        done
-	ADDQ       CX, AX
-	VMOVUPS    Y2, (AX)
-	VMASKMOVPS Y3, Y14, 32(AX)
-	CMPQ       DX, $0x02
-	JLE        done
-	ADDQ       CX, AX
-	VMOVUPS    Y4, (AX)
-	VMASKMOVPS Y5, Y14, 32(AX)
-	CMPQ       DX, $0x03
-	JLE        done
-	ADDQ       CX, AX
-	VMOVUPS    Y6, (AX)
-	VMASKMOVPS Y7, Y14, 32(AX)
-	CMPQ       DX, $0x04
-	JLE        done
-	ADDQ       CX, AX
-	VMOVUPS    Y8, (AX)
-	VMASKMOVPS Y9, Y14, 32(AX)
-	CMPQ       DX, $0x05
-	JLE        done
-	ADDQ       CX, AX
-	VMOVUPS    Y10, (AX)
-	VMASKMOVPS Y11, Y14, 32(AX)
-
-done:
-	VZEROUPPER
-	RET
-
-DATA sgemmMaskAVX2<>+0(SB)/4, $0xffffffff
-DATA sgemmMaskAVX2<>+4(SB)/4, $0xffffffff
-DATA sgemmMaskAVX2<>+8(SB)/4, $0xffffffff
-DATA sgemmMaskAVX2<>+12(SB)/4, $0xffffffff
-DATA sgemmMaskAVX2<>+16(SB)/4, $0xffffffff
-DATA sgemmMaskAVX2<>+20(SB)/4, $0xffffffff
-DATA sgemmMaskAVX2<>+24(SB)/4, $0xffffffff
-DATA sgemmMaskAVX2<>+28(SB)/4, $0xffffffff
-DATA sgemmMaskAVX2<>+32(SB)/4, $0x00000000
-DATA sgemmMaskAVX2<>+36(SB)/4, $0x00000000
-DATA sgemmMaskAVX2<>+40(SB)/4, $0x00000000
-DATA sgemmMaskAVX2<>+44(SB)/4, $0x00000000
-DATA sgemmMaskAVX2<>+48(SB)/4, $0x00000000
-DATA sgemmMaskAVX2<>+52(SB)/4, $0x00000000
-DATA sgemmMaskAVX2<>+56(SB)/4, $0x00000000
-DATA sgemmMaskAVX2<>+60(SB)/4, $0x00000000
-GLOBL sgemmMaskAVX2<>(SB), RODATA|NOPTR, $64
-
-// func sgemmKernelAVX2_6x8(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-// Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernelAVX2_6x8(SB), NOSPLIT, $0-80
-	MOVQ       kc+0(FP), AX
-	MOVQ       a+8(FP), CX
-	MOVQ       b+16(FP), DX
-	MOVQ       ldb+24(FP), BX
-	SHLQ       $0x02, BX
-	LEAQ       (BX)(BX*2), SI
-	MOVQ       pf+32(FP), DI
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	ADDQ       DX, DI
-	MOVQ       c+40(FP), R8
-	MOVQ       ldc+48(FP), R9
-	SHLQ       $0x02, R9
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
-
-	// 4 rank-1 updates per iteration.
-	SUBQ $0x04, AX
-	JL   tail
-
-loop:
-	PREFETCHT2   (DI)
-	PREFETCHT2   28(DI)
-	VMOVUPS      (DX), Y6
-	VBROADCASTSS (CX), Y7
-	VFMADD231PS  Y7, Y6, Y0
-	VBROADCASTSS 4(CX), Y8
-	VFMADD231PS  Y8, Y6, Y1
-	VBROADCASTSS 8(CX), Y9
-	VFMADD231PS  Y9, Y6, Y2
-	VBROADCASTSS 12(CX), Y10
-	VFMADD231PS  Y10, Y6, Y3
-	VBROADCASTSS 16(CX), Y11
-	VFMADD231PS  Y11, Y6, Y4
-	VBROADCASTSS 20(CX), Y12
-	VFMADD231PS  Y12, Y6, Y5
-	PREFETCHT2   (DI)(BX*1)
-	PREFETCHT2   28(DI)(BX*1)
-	VMOVUPS      (DX)(BX*1), Y6
-	VBROADCASTSS 24(CX), Y13
-	VFMADD231PS  Y13, Y6, Y0
-	VBROADCASTSS 28(CX), Y14
-	VFMADD231PS  Y14, Y6, Y1
-	VBROADCASTSS 32(CX), Y15
-	VFMADD231PS  Y15, Y6, Y2
-	VBROADCASTSS 36(CX), Y7
-	VFMADD231PS  Y7, Y6, Y3
-	VBROADCASTSS 40(CX), Y8
-	VFMADD231PS  Y8, Y6, Y4
-	VBROADCASTSS 44(CX), Y9
-	VFMADD231PS  Y9, Y6, Y5
-	PREFETCHT2   (DI)(BX*2)
-	PREFETCHT2   28(DI)(BX*2)
-	VMOVUPS      (DX)(BX*2), Y6
-	VBROADCASTSS 48(CX), Y10
-	VFMADD231PS  Y10, Y6, Y0
-	VBROADCASTSS 52(CX), Y11
-	VFMADD231PS  Y11, Y6, Y1
-	VBROADCASTSS 56(CX), Y12
-	VFMADD231PS  Y12, Y6, Y2
-	VBROADCASTSS 60(CX), Y13
-	VFMADD231PS  Y13, Y6, Y3
-	VBROADCASTSS 64(CX), Y14
-	VFMADD231PS  Y14, Y6, Y4
-	VBROADCASTSS 68(CX), Y15
-	VFMADD231PS  Y15, Y6, Y5
-	PREFETCHT2   (DI)(SI*1)
-	PREFETCHT2   28(DI)(SI*1)
-	VMOVUPS      (DX)(SI*1), Y6
-	VBROADCASTSS 72(CX), Y7
-	VFMADD231PS  Y7, Y6, Y0
-	VBROADCASTSS 76(CX), Y8
-	VFMADD231PS  Y8, Y6, Y1
-	VBROADCASTSS 80(CX), Y9
-	VFMADD231PS  Y9, Y6, Y2
-	VBROADCASTSS 84(CX), Y10
-	VFMADD231PS  Y10, Y6, Y3
-	VBROADCASTSS 88(CX), Y11
-	VFMADD231PS  Y11, Y6, Y4
-	VBROADCASTSS 92(CX), Y12
-	VFMADD231PS  Y12, Y6, Y5
-	ADDQ         $0x00000060, CX
-	LEAQ         (DX)(BX*4), DX
-	LEAQ         (DI)(BX*4), DI
-	SUBQ         $0x04, AX
-	JGE          loop
-
-tail:
-	ADDQ $0x04, AX
-	JZ   store
-
-tailloop:
-	VMOVUPS      (DX), Y6
-	VBROADCASTSS (CX), Y7
-	VFMADD231PS  Y7, Y6, Y0
-	VBROADCASTSS 4(CX), Y8
-	VFMADD231PS  Y8, Y6, Y1
-	VBROADCASTSS 8(CX), Y9
-	VFMADD231PS  Y9, Y6, Y2
-	VBROADCASTSS 12(CX), Y10
-	VFMADD231PS  Y10, Y6, Y3
-	VBROADCASTSS 16(CX), Y11
-	VFMADD231PS  Y11, Y6, Y4
-	VBROADCASTSS 20(CX), Y12
-	VFMADD231PS  Y12, Y6, Y5
-	ADDQ         $0x00000018, CX
-	ADDQ         BX, DX
-	ADDQ         BX, DI
-	DECQ         AX
-	JNZ          tailloop
-
-store:
-	VBROADCASTSS alpha+56(FP), Y6
-	VMULPS       Y6, Y0, Y0
-	VMULPS       Y6, Y1, Y1
-	VMULPS       Y6, Y2, Y2
-	VMULPS       Y6, Y3, Y3
-	VMULPS       Y6, Y4, Y4
-	VMULPS       Y6, Y5, Y5
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
-	MOVQ         rows+64(FP), DX
-	MOVQ         cols+72(FP), BX
-	MOVL         beta+60(FP), SI
-	SHLL         $0x01, SI
-	VBROADCASTSS beta+60(FP), Y7
-	CMPQ         DX, $0x06
-	JNE          edge
-	CMPQ         BX, $0x08
-	JNE          edge
-
-	// Full tile.
-	TESTL       SI, SI
-	JZ          fullbeta0
-	VFMADD231PS (AX), Y7, Y0
-	VMOVUPS     Y0, (AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y7, Y1
-	VMOVUPS     Y1, (AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y7, Y2
-	VMOVUPS     Y2, (AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y7, Y3
-	VMOVUPS     Y3, (AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y7, Y4
-	VMOVUPS     Y4, (AX)
-	ADDQ        CX, AX
-	VFMADD231PS (AX), Y7, Y5
-	VMOVUPS     Y5, (AX)
-	JMP         done
-
-fullbeta0:
-	VMOVUPS Y0, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y1, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y2, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y3, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y4, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y5, (AX)
-	JMP     done
-
-edge:
-	// Edge tile: rows < 6 or cols < 8. The mask selects the first
-	// cols-0 lanes of the last vector.
-	MOVQ        $0x00000008, DI
-	SUBQ        BX, DI
-	LEAQ        sgemmMaskAVX2<>+0(SB), BX
-	VMOVDQU     (BX)(DI*4), Y8
-	TESTL       SI, SI
-	JZ          edgebeta0
-	VMASKMOVPS  (AX), Y8, Y6
-	VFMADD231PS Y6, Y7, Y0
-	VMASKMOVPS  Y0, Y8, (AX)
-	CMPQ        DX, $0x01
-	JLE         done
-	ADDQ        CX, AX
-	VMASKMOVPS  (AX), Y8, Y6
-	VFMADD231PS Y6, Y7, Y1
-	VMASKMOVPS  Y1, Y8, (AX)
-	CMPQ        DX, $0x02
-	JLE         done
-	ADDQ        CX, AX
-	VMASKMOVPS  (AX), Y8, Y6
-	VFMADD231PS Y6, Y7, Y2
-	VMASKMOVPS  Y2, Y8, (AX)
-	CMPQ        DX, $0x03
-	JLE         done
-	ADDQ        CX, AX
-	VMASKMOVPS  (AX), Y8, Y6
-	VFMADD231PS Y6, Y7, Y3
-	VMASKMOVPS  Y3, Y8, (AX)
-	CMPQ        DX, $0x04
-	JLE         done
-	ADDQ        CX, AX
-	VMASKMOVPS  (AX), Y8, Y6
-	VFMADD231PS Y6, Y7, Y4
-	VMASKMOVPS  Y4, Y8, (AX)
-	CMPQ        DX, $0x05
-	JLE         done
-	ADDQ        CX, AX
-	VMASKMOVPS  (AX), Y8, Y6
-	VFMADD231PS Y6, Y7, Y5
-	VMASKMOVPS  Y5, Y8, (AX)
-	JMP         done
-
-edgebeta0:
-	VMASKMOVPS Y0, Y8, (AX)
-	CMPQ       DX, $0x01
-	JLE        done
-	ADDQ       CX, AX
-	VMASKMOVPS Y1, Y8, (AX)
-	CMPQ       DX, $0x02
-	JLE        done
-	ADDQ       CX, AX
-	VMASKMOVPS Y2, Y8, (AX)
-	CMPQ       DX, $0x03
-	JLE        done
-	ADDQ       CX, AX
-	VMASKMOVPS Y3, Y8, (AX)
-	CMPQ       DX, $0x04
-	JLE        done
-	ADDQ       CX, AX
-	VMASKMOVPS Y4, Y8, (AX)
-	CMPQ       DX, $0x05
-	JLE        done
-	ADDQ       CX, AX
-	VMASKMOVPS Y5, Y8, (AX)
-
-done:
-	VZEROUPPER
-	RET
-
 // func sgemmKernelAVX2_4x24(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·sgemmKernelAVX2_4x24(SB), NOSPLIT, $0-80
@@ -949,6 +326,24 @@ edgebeta0:
 done:
 	VZEROUPPER
 	RET
+
+DATA sgemmMaskAVX2<>+0(SB)/4, $0xffffffff
+DATA sgemmMaskAVX2<>+4(SB)/4, $0xffffffff
+DATA sgemmMaskAVX2<>+8(SB)/4, $0xffffffff
+DATA sgemmMaskAVX2<>+12(SB)/4, $0xffffffff
+DATA sgemmMaskAVX2<>+16(SB)/4, $0xffffffff
+DATA sgemmMaskAVX2<>+20(SB)/4, $0xffffffff
+DATA sgemmMaskAVX2<>+24(SB)/4, $0xffffffff
+DATA sgemmMaskAVX2<>+28(SB)/4, $0xffffffff
+DATA sgemmMaskAVX2<>+32(SB)/4, $0x00000000
+DATA sgemmMaskAVX2<>+36(SB)/4, $0x00000000
+DATA sgemmMaskAVX2<>+40(SB)/4, $0x00000000
+DATA sgemmMaskAVX2<>+44(SB)/4, $0x00000000
+DATA sgemmMaskAVX2<>+48(SB)/4, $0x00000000
+DATA sgemmMaskAVX2<>+52(SB)/4, $0x00000000
+DATA sgemmMaskAVX2<>+56(SB)/4, $0x00000000
+DATA sgemmMaskAVX2<>+60(SB)/4, $0x00000000
+GLOBL sgemmMaskAVX2<>(SB), RODATA|NOPTR, $64
 
 // func sgemmKernelAVX2_4x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 // Requires: AVX, FMA3, MMX+
@@ -2701,180 +2096,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmPackCopyAVX2_6(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX
-TEXT ·sgemmPackCopyAVX2_6(SB), NOSPLIT, $0-40
-	MOVQ    dst+0(FP), AX
-	MOVQ    src+8(FP), CX
-	MOVQ    ld+16(FP), DX
-	SHLQ    $0x02, DX
-	MOVQ    kc+24(FP), BX
-	MOVQ    w+32(FP), SI
-	TESTQ   BX, BX
-	JLE     done
-	CMPQ    SI, $0x06
-	JNE     edge
-	LEAQ    sgemmMaskAVX2<>+0(SB), SI
-	VMOVDQU 8(SI), Y1
-
-fullrow:
-	VMASKMOVPS (CX), Y1, Y0
-	VMOVUPS    Y0, (AX)
-	ADDQ       DX, CX
-	ADDQ       $0x00000018, AX
-	DECQ       BX
-	JNZ        fullrow
-	JMP        done
-
-edge:
-	SUBQ $0x00000000, SI
-	CMPQ SI, $0x00
-	JGE  c0nonneg
-	XORQ SI, SI
-
-c0nonneg:
-	CMPQ SI, $0x08
-	JLE  c0clamped
-	MOVQ $0x00000008, SI
-
-c0clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), DI
-	NEGQ    SI
-	VMOVDQU 32(DI)(SI*4), Y1
-
-edgerow:
-	VMASKMOVPS (CX), Y1, Y0
-	VMOVUPS    Y0, (AX)
-	ADDQ       DX, CX
-	ADDQ       $0x00000018, AX
-	DECQ       BX
-	JNZ        edgerow
-
-done:
-	VZEROUPPER
-	RET
-
-// func sgemmPackCopyAVX2_16(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX
-TEXT ·sgemmPackCopyAVX2_16(SB), NOSPLIT, $0-40
-	MOVQ  dst+0(FP), AX
-	MOVQ  src+8(FP), CX
-	MOVQ  ld+16(FP), DX
-	SHLQ  $0x02, DX
-	MOVQ  kc+24(FP), BX
-	MOVQ  w+32(FP), SI
-	TESTQ BX, BX
-	JLE   done
-	CMPQ  SI, $0x10
-	JNE   edge
-
-fullrow:
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000040, AX
-	DECQ    BX
-	JNZ     fullrow
-	JMP     done
-
-edge:
-	MOVQ SI, DI
-	SUBQ $0x00000000, DI
-	CMPQ DI, $0x00
-	JGE  c0nonneg
-	XORQ DI, DI
-
-c0nonneg:
-	CMPQ DI, $0x08
-	JLE  c0clamped
-	MOVQ $0x00000008, DI
-
-c0clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), R8
-	NEGQ    DI
-	VMOVDQU 32(R8)(DI*4), Y2
-	SUBQ    $0x00000008, SI
-	CMPQ    SI, $0x00
-	JGE     c1nonneg
-	XORQ    SI, SI
-
-c1nonneg:
-	CMPQ SI, $0x08
-	JLE  c1clamped
-	MOVQ $0x00000008, SI
-
-c1clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), DI
-	NEGQ    SI
-	VMOVDQU 32(DI)(SI*4), Y3
-
-edgerow:
-	VMASKMOVPS (CX), Y2, Y0
-	VMASKMOVPS 32(CX), Y3, Y1
-	VMOVUPS    Y0, (AX)
-	VMOVUPS    Y1, 32(AX)
-	ADDQ       DX, CX
-	ADDQ       $0x00000040, AX
-	DECQ       BX
-	JNZ        edgerow
-
-done:
-	VZEROUPPER
-	RET
-
-// func sgemmPackCopyAVX2_8(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX
-TEXT ·sgemmPackCopyAVX2_8(SB), NOSPLIT, $0-40
-	MOVQ  dst+0(FP), AX
-	MOVQ  src+8(FP), CX
-	MOVQ  ld+16(FP), DX
-	SHLQ  $0x02, DX
-	MOVQ  kc+24(FP), BX
-	MOVQ  w+32(FP), SI
-	TESTQ BX, BX
-	JLE   done
-	CMPQ  SI, $0x08
-	JNE   edge
-
-fullrow:
-	VMOVUPS (CX), Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000020, AX
-	DECQ    BX
-	JNZ     fullrow
-	JMP     done
-
-edge:
-	SUBQ $0x00000000, SI
-	CMPQ SI, $0x00
-	JGE  c0nonneg
-	XORQ SI, SI
-
-c0nonneg:
-	CMPQ SI, $0x08
-	JLE  c0clamped
-	MOVQ $0x00000008, SI
-
-c0clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), DI
-	NEGQ    SI
-	VMOVDQU 32(DI)(SI*4), Y1
-
-edgerow:
-	VMASKMOVPS (CX), Y1, Y0
-	VMOVUPS    Y0, (AX)
-	ADDQ       DX, CX
-	ADDQ       $0x00000020, AX
-	DECQ       BX
-	JNZ        edgerow
-
-done:
-	VZEROUPPER
-	RET
-
 // func sgemmPackCopyAVX2_4(dst *float32, src *float32, ld int, kc int, w int)
 // Requires: AVX
 TEXT ·sgemmPackCopyAVX2_4(SB), NOSPLIT, $0-40
@@ -3010,6 +2231,127 @@ edgerow:
 	VMOVUPS    Y2, 64(AX)
 	ADDQ       DX, CX
 	ADDQ       $0x00000060, AX
+	DECQ       BX
+	JNZ        edgerow
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackCopyAVX2_16(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX
+TEXT ·sgemmPackCopyAVX2_16(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  ld+16(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  kc+24(FP), BX
+	MOVQ  w+32(FP), SI
+	TESTQ BX, BX
+	JLE   done
+	CMPQ  SI, $0x10
+	JNE   edge
+
+fullrow:
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    DX, CX
+	ADDQ    $0x00000040, AX
+	DECQ    BX
+	JNZ     fullrow
+	JMP     done
+
+edge:
+	MOVQ SI, DI
+	SUBQ $0x00000000, DI
+	CMPQ DI, $0x00
+	JGE  c0nonneg
+	XORQ DI, DI
+
+c0nonneg:
+	CMPQ DI, $0x08
+	JLE  c0clamped
+	MOVQ $0x00000008, DI
+
+c0clamped:
+	LEAQ    sgemmMaskAVX2<>+0(SB), R8
+	NEGQ    DI
+	VMOVDQU 32(R8)(DI*4), Y2
+	SUBQ    $0x00000008, SI
+	CMPQ    SI, $0x00
+	JGE     c1nonneg
+	XORQ    SI, SI
+
+c1nonneg:
+	CMPQ SI, $0x08
+	JLE  c1clamped
+	MOVQ $0x00000008, SI
+
+c1clamped:
+	LEAQ    sgemmMaskAVX2<>+0(SB), DI
+	NEGQ    SI
+	VMOVDQU 32(DI)(SI*4), Y3
+
+edgerow:
+	VMASKMOVPS (CX), Y2, Y0
+	VMASKMOVPS 32(CX), Y3, Y1
+	VMOVUPS    Y0, (AX)
+	VMOVUPS    Y1, 32(AX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000040, AX
+	DECQ       BX
+	JNZ        edgerow
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmPackCopyAVX2_8(dst *float32, src *float32, ld int, kc int, w int)
+// Requires: AVX
+TEXT ·sgemmPackCopyAVX2_8(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  ld+16(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  kc+24(FP), BX
+	MOVQ  w+32(FP), SI
+	TESTQ BX, BX
+	JLE   done
+	CMPQ  SI, $0x08
+	JNE   edge
+
+fullrow:
+	VMOVUPS (CX), Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    DX, CX
+	ADDQ    $0x00000020, AX
+	DECQ    BX
+	JNZ     fullrow
+	JMP     done
+
+edge:
+	SUBQ $0x00000000, SI
+	CMPQ SI, $0x00
+	JGE  c0nonneg
+	XORQ SI, SI
+
+c0nonneg:
+	CMPQ SI, $0x08
+	JLE  c0clamped
+	MOVQ $0x00000008, SI
+
+c0clamped:
+	LEAQ    sgemmMaskAVX2<>+0(SB), DI
+	NEGQ    SI
+	VMOVDQU 32(DI)(SI*4), Y1
+
+edgerow:
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVUPS    Y0, (AX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000020, AX
 	DECQ       BX
 	JNZ        edgerow
 

@@ -4,62 +4,6 @@
 
 package kernels
 
-// sgemmKernelAVX2_6x16 computes a rows x cols tile of C (1 <= rows <= 6, 9 <= cols <= 16; row i
-// starts at c[i*ldc]) from a packed 6 x kc panel of A (a[p*6+i]) and kc rows of 16
-// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
-// per product):
-//
-//	for i := 0; i < rows; i++ {
-//		for j := 0; j < cols; j++ {
-//			var s float32
-//			for p := 0; p < kc; p++ {
-//				s += a[p*6+i] * b[p*ldb+j]
-//			}
-//			if beta == 0 {
-//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
-//			} else {
-//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
-//			}
-//		}
-//	}
-//
-// Only the rows x cols elements of C are touched: the last vector of a row is
-// loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 16 floats of each row of B are read, whatever cols is. While using row p of B
-// it prefetches the 16 floats pf bytes after it (the driver points pf at the panel of B
-// it will use next), and it prefetches the tile of C at the start.
-//
-//go:noescape
-func sgemmKernelAVX2_6x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-
-// sgemmKernelAVX2_6x8 computes a rows x cols tile of C (1 <= rows <= 6, 1 <= cols <= 8; row i
-// starts at c[i*ldc]) from a packed 6 x kc panel of A (a[p*6+i]) and kc rows of 8
-// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
-// per product):
-//
-//	for i := 0; i < rows; i++ {
-//		for j := 0; j < cols; j++ {
-//			var s float32
-//			for p := 0; p < kc; p++ {
-//				s += a[p*6+i] * b[p*ldb+j]
-//			}
-//			if beta == 0 {
-//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
-//			} else {
-//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
-//			}
-//		}
-//	}
-//
-// Only the rows x cols elements of C are touched: the last vector of a row is
-// loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 8 floats of each row of B are read, whatever cols is. While using row p of B
-// it prefetches the 8 floats pf bytes after it (the driver points pf at the panel of B
-// it will use next), and it prefetches the tile of C at the start.
-//
-//go:noescape
-func sgemmKernelAVX2_6x8(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-
 // sgemmKernelAVX2_4x24 computes a rows x cols tile of C (1 <= rows <= 4, 17 <= cols <= 24; row i
 // starts at c[i*ldc]) from a packed 4 x kc panel of A (a[p*4+i]) and kc rows of 24
 // floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
@@ -228,10 +172,28 @@ func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf int, c *
 //go:noescape
 func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
-// After the last row it writes 2 more floats (zeros) at dst[kc*6:].
+// After the last row it writes 4 more floats (zeros) at dst[kc*4:].
 //
 //go:noescape
-func sgemmPackCopyAVX2_6(dst *float32, src *float32, ld int, kc int, w int)
+func sgemmPackCopyAVX2_4(dst *float32, src *float32, ld int, kc int, w int)
+
+// sgemmPackCopyAVX2_24 copies kc rows of w <= 24 floats, the first at src and the next ld
+// floats apart, to rows of 24 floats at dst, zero-filled past w:
+//
+//	for p := 0; p < kc; p++ {
+//		for j := 0; j < 24; j++ {
+//			if j < w {
+//				dst[p*24+j] = src[p*ld+j]
+//			} else {
+//				dst[p*24+j] = 0
+//			}
+//		}
+//	}
+//
+// Only those elements of src are read (partial vectors are loaded under a mask).
+//
+//go:noescape
+func sgemmPackCopyAVX2_24(dst *float32, src *float32, ld int, kc int, w int)
 
 // sgemmPackCopyAVX2_16 copies kc rows of w <= 16 floats, the first at src and the next ld
 // floats apart, to rows of 16 floats at dst, zero-filled past w:
@@ -268,29 +230,6 @@ func sgemmPackCopyAVX2_16(dst *float32, src *float32, ld int, kc int, w int)
 //
 //go:noescape
 func sgemmPackCopyAVX2_8(dst *float32, src *float32, ld int, kc int, w int)
-
-// After the last row it writes 4 more floats (zeros) at dst[kc*4:].
-//
-//go:noescape
-func sgemmPackCopyAVX2_4(dst *float32, src *float32, ld int, kc int, w int)
-
-// sgemmPackCopyAVX2_24 copies kc rows of w <= 24 floats, the first at src and the next ld
-// floats apart, to rows of 24 floats at dst, zero-filled past w:
-//
-//	for p := 0; p < kc; p++ {
-//		for j := 0; j < 24; j++ {
-//			if j < w {
-//				dst[p*24+j] = src[p*ld+j]
-//			} else {
-//				dst[p*24+j] = 0
-//			}
-//		}
-//	}
-//
-// Only those elements of src are read (partial vectors are loaded under a mask).
-//
-//go:noescape
-func sgemmPackCopyAVX2_24(dst *float32, src *float32, ld int, kc int, w int)
 
 // sgemmPackTransAVX2 transposes the first kc columns of rows <= 8 rows of src (row i at
 // src[i*ld]) into kc rows of 8 floats at dst, dstStride floats apart, zero where i >= rows:

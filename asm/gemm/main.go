@@ -42,8 +42,6 @@ func main() {
 // tiles are the micro-kernels the driver uses: per instruction set, the full tile
 // and the narrower ones (fewer vectors per row) for the right edge of C.
 var tiles = []tile{
-	{isa: avx2, mr: 6, nv: 2, unroll: 4},
-	{isa: avx2, mr: 6, nv: 1, unroll: 4},
 	{isa: avx2, mr: 4, nv: 3, unroll: 4},
 	{isa: avx2, mr: 4, nv: 2, unroll: 4},
 	{isa: avx2, mr: 4, nv: 1, unroll: 4},
