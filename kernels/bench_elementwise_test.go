@@ -195,3 +195,29 @@ func BenchmarkAdamSubnormal(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkAdamDecaying is Adam over the whole model when every first moment is
+// decaying (zero gradient) between 2^-126 and 2^-116, where lrT*m is subnormal: each
+// weight whose gradient becomes zero spends some 65 steps there before its moment
+// is flushed. The state is reset (untimed) before every step. Compare with
+// BenchmarkAdam/<backend>/n592410.
+func BenchmarkAdamDecaying(b *testing.B) {
+	benchBackends(b, func(b *testing.B) {
+		const n = 592410
+		b.Run(fmt.Sprintf("n%d", n), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			w, g := randSlice(rng, n, -0.1, 0.1), make([]float32, n)
+			m0, v0 := randSlice(rng, n, 2e-38, 1e-35), randSlice(rng, n, 0, 1e-6)
+			m, v := make([]float32, n), make([]float32, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				copy(m, m0)
+				copy(v, v0)
+				b.StartTimer()
+				kernels.Adam(w, g, m, v, 1e-3, 0.9, 0.999, 1e-7)
+			}
+			reportGBs(b, 28*n)
+		})
+	})
+}

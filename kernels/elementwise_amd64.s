@@ -310,6 +310,78 @@ DATA q4<>+56(SB)/4, $0x3ab688e0
 DATA q4<>+60(SB)/4, $0x3ab688e0
 GLOBL q4<>(SB), RODATA|NOPTR, $64
 
+DATA two64<>+0(SB)/4, $0x5f800000
+DATA two64<>+4(SB)/4, $0x5f800000
+DATA two64<>+8(SB)/4, $0x5f800000
+DATA two64<>+12(SB)/4, $0x5f800000
+DATA two64<>+16(SB)/4, $0x5f800000
+DATA two64<>+20(SB)/4, $0x5f800000
+DATA two64<>+24(SB)/4, $0x5f800000
+DATA two64<>+28(SB)/4, $0x5f800000
+DATA two64<>+32(SB)/4, $0x5f800000
+DATA two64<>+36(SB)/4, $0x5f800000
+DATA two64<>+40(SB)/4, $0x5f800000
+DATA two64<>+44(SB)/4, $0x5f800000
+DATA two64<>+48(SB)/4, $0x5f800000
+DATA two64<>+52(SB)/4, $0x5f800000
+DATA two64<>+56(SB)/4, $0x5f800000
+DATA two64<>+60(SB)/4, $0x5f800000
+GLOBL two64<>(SB), RODATA|NOPTR, $64
+
+DATA p2m62<>+0(SB)/4, $0x20800000
+DATA p2m62<>+4(SB)/4, $0x20800000
+DATA p2m62<>+8(SB)/4, $0x20800000
+DATA p2m62<>+12(SB)/4, $0x20800000
+DATA p2m62<>+16(SB)/4, $0x20800000
+DATA p2m62<>+20(SB)/4, $0x20800000
+DATA p2m62<>+24(SB)/4, $0x20800000
+DATA p2m62<>+28(SB)/4, $0x20800000
+DATA p2m62<>+32(SB)/4, $0x20800000
+DATA p2m62<>+36(SB)/4, $0x20800000
+DATA p2m62<>+40(SB)/4, $0x20800000
+DATA p2m62<>+44(SB)/4, $0x20800000
+DATA p2m62<>+48(SB)/4, $0x20800000
+DATA p2m62<>+52(SB)/4, $0x20800000
+DATA p2m62<>+56(SB)/4, $0x20800000
+DATA p2m62<>+60(SB)/4, $0x20800000
+GLOBL p2m62<>(SB), RODATA|NOPTR, $64
+
+DATA p2m70<>+0(SB)/4, $0x1c800000
+DATA p2m70<>+4(SB)/4, $0x1c800000
+DATA p2m70<>+8(SB)/4, $0x1c800000
+DATA p2m70<>+12(SB)/4, $0x1c800000
+DATA p2m70<>+16(SB)/4, $0x1c800000
+DATA p2m70<>+20(SB)/4, $0x1c800000
+DATA p2m70<>+24(SB)/4, $0x1c800000
+DATA p2m70<>+28(SB)/4, $0x1c800000
+DATA p2m70<>+32(SB)/4, $0x1c800000
+DATA p2m70<>+36(SB)/4, $0x1c800000
+DATA p2m70<>+40(SB)/4, $0x1c800000
+DATA p2m70<>+44(SB)/4, $0x1c800000
+DATA p2m70<>+48(SB)/4, $0x1c800000
+DATA p2m70<>+52(SB)/4, $0x1c800000
+DATA p2m70<>+56(SB)/4, $0x1c800000
+DATA p2m70<>+60(SB)/4, $0x1c800000
+GLOBL p2m70<>(SB), RODATA|NOPTR, $64
+
+DATA p2m30<>+0(SB)/4, $0x30800000
+DATA p2m30<>+4(SB)/4, $0x30800000
+DATA p2m30<>+8(SB)/4, $0x30800000
+DATA p2m30<>+12(SB)/4, $0x30800000
+DATA p2m30<>+16(SB)/4, $0x30800000
+DATA p2m30<>+20(SB)/4, $0x30800000
+DATA p2m30<>+24(SB)/4, $0x30800000
+DATA p2m30<>+28(SB)/4, $0x30800000
+DATA p2m30<>+32(SB)/4, $0x30800000
+DATA p2m30<>+36(SB)/4, $0x30800000
+DATA p2m30<>+40(SB)/4, $0x30800000
+DATA p2m30<>+44(SB)/4, $0x30800000
+DATA p2m30<>+48(SB)/4, $0x30800000
+DATA p2m30<>+52(SB)/4, $0x30800000
+DATA p2m30<>+56(SB)/4, $0x30800000
+DATA p2m30<>+60(SB)/4, $0x30800000
+GLOBL p2m30<>(SB), RODATA|NOPTR, $64
+
 DATA tanhhi<>+0(SB)/4, $0x41180000
 DATA tanhhi<>+4(SB)/4, $0x41180000
 DATA tanhhi<>+8(SB)/4, $0x41180000
@@ -1704,60 +1776,79 @@ TEXT ·adamAVX2(SB), NOSPLIT, $0-112
 	VSUBPS       Y1, Y4, Y4
 	VMOVUPS      one<>+0(SB), Y5
 	VSUBPS       Y2, Y5, Y5
+	VMULPS       two64<>+0(SB), Y0, Y6
 
 loop_unrolled:
 	CMPQ    SI, $0x00000010
 	JL      loop_single
-	VMOVUPS (CX), Y6
-	VMOVUPS (DX), Y7
-	VMULPS  Y4, Y6, Y8
-	VMULPS  Y1, Y7, Y7
-	VADDPS  Y8, Y7, Y7
-	VANDPS  absmask<>+0(SB), Y7, Y8
-	VCMPPS  $0x11, minnormal<>+0(SB), Y8, Y8
-	VANDNPS Y7, Y8, Y7
-	VMOVUPS Y7, (DX)
-	VMOVUPS (BX), Y9
-	VMULPS  Y5, Y6, Y8
-	VMULPS  Y6, Y8, Y8
-	VMULPS  Y2, Y9, Y9
-	VADDPS  Y8, Y9, Y9
-	VANDPS  absmask<>+0(SB), Y9, Y6
-	VCMPPS  $0x11, minnormal<>+0(SB), Y6, Y6
-	VANDNPS Y9, Y6, Y9
-	VMOVUPS Y9, (BX)
-	VSQRTPS Y9, Y9
-	VADDPS  Y3, Y9, Y9
-	VMULPS  Y0, Y7, Y7
-	VDIVPS  Y9, Y7, Y7
-	VMOVUPS (AX), Y6
-	VSUBPS  Y7, Y6, Y6
-	VMOVUPS Y6, (AX)
-	VMOVUPS 32(CX), Y6
-	VMOVUPS 32(DX), Y7
-	VMULPS  Y4, Y6, Y8
-	VMULPS  Y1, Y7, Y7
-	VADDPS  Y8, Y7, Y7
-	VANDPS  absmask<>+0(SB), Y7, Y8
-	VCMPPS  $0x11, minnormal<>+0(SB), Y8, Y8
-	VANDNPS Y7, Y8, Y7
-	VMOVUPS Y7, 32(DX)
-	VMOVUPS 32(BX), Y9
-	VMULPS  Y5, Y6, Y8
-	VMULPS  Y6, Y8, Y8
-	VMULPS  Y2, Y9, Y9
-	VADDPS  Y8, Y9, Y9
-	VANDPS  absmask<>+0(SB), Y9, Y6
-	VCMPPS  $0x11, minnormal<>+0(SB), Y6, Y6
-	VANDNPS Y9, Y6, Y9
-	VMOVUPS Y9, 32(BX)
-	VSQRTPS Y9, Y9
-	VADDPS  Y3, Y9, Y9
-	VMULPS  Y0, Y7, Y7
-	VDIVPS  Y9, Y7, Y7
-	VMOVUPS 32(AX), Y6
-	VSUBPS  Y7, Y6, Y6
-	VMOVUPS Y6, 32(AX)
+	VMOVUPS (CX), Y7
+	VMOVUPS (DX), Y8
+	VMULPS  Y4, Y7, Y9
+	VMULPS  Y1, Y8, Y8
+	VADDPS  Y9, Y8, Y8
+	VANDPS  absmask<>+0(SB), Y8, Y9
+	VCMPPS  $0x11, minnormal<>+0(SB), Y9, Y9
+	VANDNPS Y8, Y9, Y8
+	VMOVUPS Y8, (DX)
+	VMOVUPS (BX), Y10
+	VMULPS  Y5, Y7, Y9
+	VMULPS  Y7, Y9, Y9
+	VMULPS  Y2, Y10, Y10
+	VADDPS  Y9, Y10, Y10
+	VANDPS  absmask<>+0(SB), Y10, Y7
+	VCMPPS  $0x11, minnormal<>+0(SB), Y7, Y7
+	VANDNPS Y10, Y7, Y10
+	VMOVUPS Y10, (BX)
+	VSQRTPS Y10, Y10
+	VADDPS  Y3, Y10, Y10
+	VMOVUPS (AX), Y7
+	VMULPS  Y6, Y8, Y9
+	VANDPS  absmask<>+0(SB), Y9, Y9
+	VANDPS  absmask<>+0(SB), Y7, Y11
+	VCMPPS  $0x11, p2m62<>+0(SB), Y9, Y9
+	VCMPPS  $0x1d, p2m70<>+0(SB), Y11, Y11
+	VANDPS  Y11, Y9, Y9
+	VCMPPS  $0x1d, p2m30<>+0(SB), Y10, Y11
+	VANDPS  Y11, Y9, Y9
+	VANDNPS Y8, Y9, Y8
+	VMULPS  Y0, Y8, Y8
+	VDIVPS  Y10, Y8, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMOVUPS Y7, (AX)
+	VMOVUPS 32(CX), Y7
+	VMOVUPS 32(DX), Y8
+	VMULPS  Y4, Y7, Y9
+	VMULPS  Y1, Y8, Y8
+	VADDPS  Y9, Y8, Y8
+	VANDPS  absmask<>+0(SB), Y8, Y9
+	VCMPPS  $0x11, minnormal<>+0(SB), Y9, Y9
+	VANDNPS Y8, Y9, Y8
+	VMOVUPS Y8, 32(DX)
+	VMOVUPS 32(BX), Y10
+	VMULPS  Y5, Y7, Y9
+	VMULPS  Y7, Y9, Y9
+	VMULPS  Y2, Y10, Y10
+	VADDPS  Y9, Y10, Y10
+	VANDPS  absmask<>+0(SB), Y10, Y7
+	VCMPPS  $0x11, minnormal<>+0(SB), Y7, Y7
+	VANDNPS Y10, Y7, Y10
+	VMOVUPS Y10, 32(BX)
+	VSQRTPS Y10, Y10
+	VADDPS  Y3, Y10, Y10
+	VMOVUPS 32(AX), Y7
+	VMULPS  Y6, Y8, Y9
+	VANDPS  absmask<>+0(SB), Y9, Y9
+	VANDPS  absmask<>+0(SB), Y7, Y11
+	VCMPPS  $0x11, p2m62<>+0(SB), Y9, Y9
+	VCMPPS  $0x1d, p2m70<>+0(SB), Y11, Y11
+	VANDPS  Y11, Y9, Y9
+	VCMPPS  $0x1d, p2m30<>+0(SB), Y10, Y11
+	VANDPS  Y11, Y9, Y9
+	VANDNPS Y8, Y9, Y8
+	VMULPS  Y0, Y8, Y8
+	VDIVPS  Y10, Y8, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMOVUPS Y7, 32(AX)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
@@ -1768,31 +1859,40 @@ loop_unrolled:
 loop_single:
 	CMPQ    SI, $0x00000008
 	JL      loop_tail
-	VMOVUPS (CX), Y6
-	VMOVUPS (DX), Y7
-	VMULPS  Y4, Y6, Y8
-	VMULPS  Y1, Y7, Y7
-	VADDPS  Y8, Y7, Y7
-	VANDPS  absmask<>+0(SB), Y7, Y8
-	VCMPPS  $0x11, minnormal<>+0(SB), Y8, Y8
-	VANDNPS Y7, Y8, Y7
-	VMOVUPS Y7, (DX)
-	VMOVUPS (BX), Y9
-	VMULPS  Y5, Y6, Y8
-	VMULPS  Y6, Y8, Y8
-	VMULPS  Y2, Y9, Y9
-	VADDPS  Y8, Y9, Y9
-	VANDPS  absmask<>+0(SB), Y9, Y6
-	VCMPPS  $0x11, minnormal<>+0(SB), Y6, Y6
-	VANDNPS Y9, Y6, Y9
-	VMOVUPS Y9, (BX)
-	VSQRTPS Y9, Y9
-	VADDPS  Y3, Y9, Y9
-	VMULPS  Y0, Y7, Y7
-	VDIVPS  Y9, Y7, Y7
-	VMOVUPS (AX), Y6
-	VSUBPS  Y7, Y6, Y6
-	VMOVUPS Y6, (AX)
+	VMOVUPS (CX), Y7
+	VMOVUPS (DX), Y8
+	VMULPS  Y4, Y7, Y9
+	VMULPS  Y1, Y8, Y8
+	VADDPS  Y9, Y8, Y8
+	VANDPS  absmask<>+0(SB), Y8, Y9
+	VCMPPS  $0x11, minnormal<>+0(SB), Y9, Y9
+	VANDNPS Y8, Y9, Y8
+	VMOVUPS Y8, (DX)
+	VMOVUPS (BX), Y10
+	VMULPS  Y5, Y7, Y9
+	VMULPS  Y7, Y9, Y9
+	VMULPS  Y2, Y10, Y10
+	VADDPS  Y9, Y10, Y10
+	VANDPS  absmask<>+0(SB), Y10, Y7
+	VCMPPS  $0x11, minnormal<>+0(SB), Y7, Y7
+	VANDNPS Y10, Y7, Y10
+	VMOVUPS Y10, (BX)
+	VSQRTPS Y10, Y10
+	VADDPS  Y3, Y10, Y10
+	VMOVUPS (AX), Y7
+	VMULPS  Y6, Y8, Y9
+	VANDPS  absmask<>+0(SB), Y9, Y9
+	VANDPS  absmask<>+0(SB), Y7, Y11
+	VCMPPS  $0x11, p2m62<>+0(SB), Y9, Y9
+	VCMPPS  $0x1d, p2m70<>+0(SB), Y11, Y11
+	VANDPS  Y11, Y9, Y9
+	VCMPPS  $0x1d, p2m30<>+0(SB), Y10, Y11
+	VANDPS  Y11, Y9, Y9
+	VANDNPS Y8, Y9, Y8
+	VMULPS  Y0, Y8, Y8
+	VDIVPS  Y10, Y8, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMOVUPS Y7, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -1805,32 +1905,41 @@ loop_tail:
 	JZ         loop_done
 	LEAQ       ymasks<>+0(SB), DI
 	NEGQ       SI
-	VMOVDQU    32(DI)(SI*4), Y6
-	VMASKMOVPS (CX), Y6, Y7
-	VMASKMOVPS (DX), Y6, Y8
-	VMULPS     Y4, Y7, Y4
-	VMULPS     Y1, Y8, Y8
-	VADDPS     Y4, Y8, Y8
-	VANDPS     absmask<>+0(SB), Y8, Y1
+	VMOVDQU    32(DI)(SI*4), Y7
+	VMASKMOVPS (CX), Y7, Y8
+	VMASKMOVPS (DX), Y7, Y9
+	VMULPS     Y4, Y8, Y4
+	VMULPS     Y1, Y9, Y9
+	VADDPS     Y4, Y9, Y9
+	VANDPS     absmask<>+0(SB), Y9, Y1
 	VCMPPS     $0x11, minnormal<>+0(SB), Y1, Y1
-	VANDNPS    Y8, Y1, Y8
-	VMASKMOVPS Y8, Y6, (DX)
-	VMASKMOVPS (BX), Y6, Y1
-	VMULPS     Y5, Y7, Y4
-	VMULPS     Y7, Y4, Y4
+	VANDNPS    Y9, Y1, Y9
+	VMASKMOVPS Y9, Y7, (DX)
+	VMASKMOVPS (BX), Y7, Y1
+	VMULPS     Y5, Y8, Y4
+	VMULPS     Y8, Y4, Y4
 	VMULPS     Y2, Y1, Y1
 	VADDPS     Y4, Y1, Y1
 	VANDPS     absmask<>+0(SB), Y1, Y2
 	VCMPPS     $0x11, minnormal<>+0(SB), Y2, Y2
 	VANDNPS    Y1, Y2, Y1
-	VMASKMOVPS Y1, Y6, (BX)
+	VMASKMOVPS Y1, Y7, (BX)
 	VSQRTPS    Y1, Y1
 	VADDPS     Y3, Y1, Y1
-	VMULPS     Y0, Y8, Y8
-	VDIVPS     Y1, Y8, Y8
-	VMASKMOVPS (AX), Y6, Y0
-	VSUBPS     Y8, Y0, Y0
-	VMASKMOVPS Y0, Y6, (AX)
+	VMASKMOVPS (AX), Y7, Y2
+	VMULPS     Y6, Y9, Y3
+	VANDPS     absmask<>+0(SB), Y3, Y3
+	VANDPS     absmask<>+0(SB), Y2, Y4
+	VCMPPS     $0x11, p2m62<>+0(SB), Y3, Y3
+	VCMPPS     $0x1d, p2m70<>+0(SB), Y4, Y4
+	VANDPS     Y4, Y3, Y3
+	VCMPPS     $0x1d, p2m30<>+0(SB), Y1, Y4
+	VANDPS     Y4, Y3, Y3
+	VANDNPS    Y9, Y3, Y9
+	VMULPS     Y0, Y9, Y9
+	VDIVPS     Y1, Y9, Y9
+	VSUBPS     Y9, Y2, Y2
+	VMASKMOVPS Y2, Y7, (AX)
 
 loop_done:
 	VZEROUPPER
@@ -3446,124 +3555,165 @@ TEXT ·adamAVX512(SB), NOSPLIT, $0-112
 	VSUBPS       Z1, Z4, Z4
 	VMOVUPS      one<>+0(SB), Z5
 	VSUBPS       Z2, Z5, Z5
+	VMULPS       two64<>+0(SB), Z0, Z6
 
 loop_unrolled:
-	CMPQ        SI, $0x00000020
-	JL          loop_single
-	VMOVUPS     (CX), Z6
-	VMOVUPS     (DX), Z7
-	VMULPS      Z4, Z6, Z8
-	VMULPS      Z1, Z7, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x26, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, (DX)
-	VMOVUPS     (BX), Z9
-	VMULPS      Z5, Z6, Z8
-	VMULPS      Z6, Z8, Z8
-	VMULPS      Z2, Z9, Z9
-	VADDPS      Z8, Z9, Z9
-	VFPCLASSPSZ $0x26, Z9, K1
-	VXORPS      Z9, Z9, K1, Z9
-	VMOVUPS     Z9, (BX)
-	VSQRTPS     Z9, Z9
-	VADDPS      Z3, Z9, Z9
-	VMULPS      Z0, Z7, Z7
-	VDIVPS      Z9, Z7, Z7
-	VMOVUPS     (AX), Z6
-	VSUBPS      Z7, Z6, Z6
-	VMOVUPS     Z6, (AX)
-	VMOVUPS     64(CX), Z6
-	VMOVUPS     64(DX), Z7
-	VMULPS      Z4, Z6, Z8
-	VMULPS      Z1, Z7, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x26, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 64(DX)
-	VMOVUPS     64(BX), Z9
-	VMULPS      Z5, Z6, Z8
-	VMULPS      Z6, Z8, Z8
-	VMULPS      Z2, Z9, Z9
-	VADDPS      Z8, Z9, Z9
-	VFPCLASSPSZ $0x26, Z9, K1
-	VXORPS      Z9, Z9, K1, Z9
-	VMOVUPS     Z9, 64(BX)
-	VSQRTPS     Z9, Z9
-	VADDPS      Z3, Z9, Z9
-	VMULPS      Z0, Z7, Z7
-	VDIVPS      Z9, Z7, Z7
-	VMOVUPS     64(AX), Z6
-	VSUBPS      Z7, Z6, Z6
-	VMOVUPS     Z6, 64(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	ADDQ        $0x00000080, BX
-	SUBQ        $0x00000020, SI
-	JMP         loop_unrolled
+	CMPQ      SI, $0x00000020
+	JL        loop_single
+	VMOVUPS   (CX), Z7
+	VMOVUPS   (DX), Z8
+	VMULPS    Z4, Z7, Z9
+	VMULPS    Z1, Z8, Z8
+	VADDPS    Z9, Z8, Z8
+	VANDPS    absmask<>+0(SB), Z8, Z9
+	VCMPPS    $0x15, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMOVUPS   Z8, (DX)
+	VMOVUPS   (BX), Z10
+	VMULPS    Z5, Z7, Z9
+	VMULPS    Z7, Z9, Z9
+	VMULPS    Z2, Z10, Z10
+	VADDPS    Z9, Z10, Z10
+	VANDPS    absmask<>+0(SB), Z10, Z7
+	VCMPPS    $0x15, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z Z10, K1, Z10
+	VMOVUPS   Z10, (BX)
+	VSQRTPS   Z10, Z10
+	VADDPS    Z3, Z10, Z10
+	VMOVUPS   (AX), Z7
+	VMULPS    Z6, Z8, Z9
+	VANDPS    absmask<>+0(SB), Z9, Z9
+	VANDPS    absmask<>+0(SB), Z7, Z11
+	VCMPPS    $0x11, p2m62<>+0(SB), Z9, K1
+	VCMPPS    $0x1d, p2m70<>+0(SB), Z11, K1, K1
+	VCMPPS    $0x1d, p2m30<>+0(SB), Z10, K1, K1
+	KNOTW     K1, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z0, Z8, Z8
+	VDIVPS    Z10, Z8, Z8
+	VSUBPS    Z8, Z7, Z7
+	VMOVUPS   Z7, (AX)
+	VMOVUPS   64(CX), Z7
+	VMOVUPS   64(DX), Z8
+	VMULPS    Z4, Z7, Z9
+	VMULPS    Z1, Z8, Z8
+	VADDPS    Z9, Z8, Z8
+	VANDPS    absmask<>+0(SB), Z8, Z9
+	VCMPPS    $0x15, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMOVUPS   Z8, 64(DX)
+	VMOVUPS   64(BX), Z10
+	VMULPS    Z5, Z7, Z9
+	VMULPS    Z7, Z9, Z9
+	VMULPS    Z2, Z10, Z10
+	VADDPS    Z9, Z10, Z10
+	VANDPS    absmask<>+0(SB), Z10, Z7
+	VCMPPS    $0x15, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z Z10, K1, Z10
+	VMOVUPS   Z10, 64(BX)
+	VSQRTPS   Z10, Z10
+	VADDPS    Z3, Z10, Z10
+	VMOVUPS   64(AX), Z7
+	VMULPS    Z6, Z8, Z9
+	VANDPS    absmask<>+0(SB), Z9, Z9
+	VANDPS    absmask<>+0(SB), Z7, Z11
+	VCMPPS    $0x11, p2m62<>+0(SB), Z9, K1
+	VCMPPS    $0x1d, p2m70<>+0(SB), Z11, K1, K1
+	VCMPPS    $0x1d, p2m30<>+0(SB), Z10, K1, K1
+	KNOTW     K1, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z0, Z8, Z8
+	VDIVPS    Z10, Z8, Z8
+	VSUBPS    Z8, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, DX
+	ADDQ      $0x00000080, BX
+	SUBQ      $0x00000020, SI
+	JMP       loop_unrolled
 
 loop_single:
-	CMPQ        SI, $0x00000010
-	JL          loop_tail
-	VMOVUPS     (CX), Z6
-	VMOVUPS     (DX), Z7
-	VMULPS      Z4, Z6, Z8
-	VMULPS      Z1, Z7, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x26, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, (DX)
-	VMOVUPS     (BX), Z9
-	VMULPS      Z5, Z6, Z8
-	VMULPS      Z6, Z8, Z8
-	VMULPS      Z2, Z9, Z9
-	VADDPS      Z8, Z9, Z9
-	VFPCLASSPSZ $0x26, Z9, K1
-	VXORPS      Z9, Z9, K1, Z9
-	VMOVUPS     Z9, (BX)
-	VSQRTPS     Z9, Z9
-	VADDPS      Z3, Z9, Z9
-	VMULPS      Z0, Z7, Z7
-	VDIVPS      Z9, Z7, Z7
-	VMOVUPS     (AX), Z6
-	VSUBPS      Z7, Z6, Z6
-	VMOVUPS     Z6, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, DX
-	ADDQ        $0x00000040, BX
-	SUBQ        $0x00000010, SI
-	JMP         loop_single
+	CMPQ      SI, $0x00000010
+	JL        loop_tail
+	VMOVUPS   (CX), Z7
+	VMOVUPS   (DX), Z8
+	VMULPS    Z4, Z7, Z9
+	VMULPS    Z1, Z8, Z8
+	VADDPS    Z9, Z8, Z8
+	VANDPS    absmask<>+0(SB), Z8, Z9
+	VCMPPS    $0x15, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMOVUPS   Z8, (DX)
+	VMOVUPS   (BX), Z10
+	VMULPS    Z5, Z7, Z9
+	VMULPS    Z7, Z9, Z9
+	VMULPS    Z2, Z10, Z10
+	VADDPS    Z9, Z10, Z10
+	VANDPS    absmask<>+0(SB), Z10, Z7
+	VCMPPS    $0x15, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z Z10, K1, Z10
+	VMOVUPS   Z10, (BX)
+	VSQRTPS   Z10, Z10
+	VADDPS    Z3, Z10, Z10
+	VMOVUPS   (AX), Z7
+	VMULPS    Z6, Z8, Z9
+	VANDPS    absmask<>+0(SB), Z9, Z9
+	VANDPS    absmask<>+0(SB), Z7, Z11
+	VCMPPS    $0x11, p2m62<>+0(SB), Z9, K1
+	VCMPPS    $0x1d, p2m70<>+0(SB), Z11, K1, K1
+	VCMPPS    $0x1d, p2m30<>+0(SB), Z10, K1, K1
+	KNOTW     K1, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z0, Z8, Z8
+	VDIVPS    Z10, Z8, Z8
+	VSUBPS    Z8, Z7, Z7
+	VMOVUPS   Z7, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000040, BX
+	SUBQ      $0x00000010, SI
+	JMP       loop_single
 
 loop_tail:
-	TESTQ       SI, SI
-	JZ          loop_done
-	LEAQ        kmasks<>+0(SB), DI
-	KMOVW       (DI)(SI*2), K1
-	VMOVUPS.Z   (CX), K1, Z6
-	VMOVUPS.Z   (DX), K1, Z7
-	VMULPS      Z4, Z6, Z4
-	VMULPS      Z1, Z7, Z7
-	VADDPS      Z4, Z7, Z7
-	VFPCLASSPSZ $0x26, Z7, K2
-	VXORPS      Z7, Z7, K2, Z7
-	VMOVUPS     Z7, K1, (DX)
-	VMOVUPS.Z   (BX), K1, Z1
-	VMULPS      Z5, Z6, Z4
-	VMULPS      Z6, Z4, Z4
-	VMULPS      Z2, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VFPCLASSPSZ $0x26, Z1, K2
-	VXORPS      Z1, Z1, K2, Z1
-	VMOVUPS     Z1, K1, (BX)
-	VSQRTPS     Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VMULPS      Z0, Z7, Z7
-	VDIVPS      Z1, Z7, Z7
-	VMOVUPS.Z   (AX), K1, Z0
-	VSUBPS      Z7, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)
+	TESTQ     SI, SI
+	JZ        loop_done
+	LEAQ      kmasks<>+0(SB), DI
+	KMOVW     (DI)(SI*2), K1
+	VMOVUPS.Z (CX), K1, Z7
+	VMOVUPS.Z (DX), K1, Z8
+	VMULPS    Z4, Z7, Z4
+	VMULPS    Z1, Z8, Z8
+	VADDPS    Z4, Z8, Z8
+	VANDPS    absmask<>+0(SB), Z8, Z1
+	VCMPPS    $0x15, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VMOVUPS   Z8, K1, (DX)
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z5, Z7, Z4
+	VMULPS    Z7, Z4, Z4
+	VMULPS    Z2, Z1, Z1
+	VADDPS    Z4, Z1, Z1
+	VANDPS    absmask<>+0(SB), Z1, Z2
+	VCMPPS    $0x15, minnormal<>+0(SB), Z2, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VMOVUPS   Z1, K1, (BX)
+	VSQRTPS   Z1, Z1
+	VADDPS    Z3, Z1, Z1
+	VMOVUPS.Z (AX), K1, Z2
+	VMULPS    Z6, Z8, Z3
+	VANDPS    absmask<>+0(SB), Z3, Z3
+	VANDPS    absmask<>+0(SB), Z2, Z4
+	VCMPPS    $0x11, p2m62<>+0(SB), Z3, K2
+	VCMPPS    $0x1d, p2m70<>+0(SB), Z4, K2, K2
+	VCMPPS    $0x1d, p2m30<>+0(SB), Z1, K2, K2
+	KNOTW     K2, K2
+	VMOVAPS.Z Z8, K2, Z8
+	VMULPS    Z0, Z8, Z8
+	VDIVPS    Z1, Z8, Z8
+	VSUBPS    Z8, Z2, Z2
+	VMOVUPS   Z2, K1, (AX)
 
 loop_done:
 	VZEROUPPER
@@ -3752,92 +3902,96 @@ TEXT ·rmspropAVX512(SB), NOSPLIT, $0-85
 	JZ           outside
 
 inside_unrolled:
-	CMPQ        BX, $0x00000020
-	JL          inside_single
-	VMOVUPS     (CX), Z4
-	VMOVUPS     (DX), Z6
-	VMULPS      Z3, Z4, Z5
-	VMULPS      Z4, Z5, Z5
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z5, Z6, Z6
-	VFPCLASSPSZ $0x26, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (DX)
-	VADDPS      Z2, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VMULPS      Z0, Z4, Z4
-	VDIVPS      Z6, Z4, Z4
-	VMOVUPS     (AX), Z5
-	VSUBPS      Z4, Z5, Z5
-	VMOVUPS     Z5, (AX)
-	VMOVUPS     64(CX), Z4
-	VMOVUPS     64(DX), Z6
-	VMULPS      Z3, Z4, Z5
-	VMULPS      Z4, Z5, Z5
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z5, Z6, Z6
-	VFPCLASSPSZ $0x26, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 64(DX)
-	VADDPS      Z2, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VMULPS      Z0, Z4, Z4
-	VDIVPS      Z6, Z4, Z4
-	VMOVUPS     64(AX), Z5
-	VSUBPS      Z4, Z5, Z5
-	VMOVUPS     Z5, 64(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000020, BX
-	JMP         inside_unrolled
+	CMPQ      BX, $0x00000020
+	JL        inside_single
+	VMOVUPS   (CX), Z4
+	VMOVUPS   (DX), Z6
+	VMULPS    Z3, Z4, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z1, Z6, Z6
+	VADDPS    Z5, Z6, Z6
+	VANDPS    absmask<>+0(SB), Z6, Z5
+	VCMPPS    $0x15, minnormal<>+0(SB), Z5, K1
+	VMOVAPS.Z Z6, K1, Z6
+	VMOVUPS   Z6, (DX)
+	VADDPS    Z2, Z6, Z6
+	VSQRTPS   Z6, Z6
+	VMULPS    Z0, Z4, Z4
+	VDIVPS    Z6, Z4, Z4
+	VMOVUPS   (AX), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMOVUPS   Z5, (AX)
+	VMOVUPS   64(CX), Z4
+	VMOVUPS   64(DX), Z6
+	VMULPS    Z3, Z4, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z1, Z6, Z6
+	VADDPS    Z5, Z6, Z6
+	VANDPS    absmask<>+0(SB), Z6, Z5
+	VCMPPS    $0x15, minnormal<>+0(SB), Z5, K1
+	VMOVAPS.Z Z6, K1, Z6
+	VMOVUPS   Z6, 64(DX)
+	VADDPS    Z2, Z6, Z6
+	VSQRTPS   Z6, Z6
+	VMULPS    Z0, Z4, Z4
+	VDIVPS    Z6, Z4, Z4
+	VMOVUPS   64(AX), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMOVUPS   Z5, 64(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, DX
+	SUBQ      $0x00000020, BX
+	JMP       inside_unrolled
 
 inside_single:
-	CMPQ        BX, $0x00000010
-	JL          inside_tail
-	VMOVUPS     (CX), Z4
-	VMOVUPS     (DX), Z6
-	VMULPS      Z3, Z4, Z5
-	VMULPS      Z4, Z5, Z5
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z5, Z6, Z6
-	VFPCLASSPSZ $0x26, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (DX)
-	VADDPS      Z2, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VMULPS      Z0, Z4, Z4
-	VDIVPS      Z6, Z4, Z4
-	VMOVUPS     (AX), Z5
-	VSUBPS      Z4, Z5, Z5
-	VMOVUPS     Z5, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
-	JMP         inside_single
+	CMPQ      BX, $0x00000010
+	JL        inside_tail
+	VMOVUPS   (CX), Z4
+	VMOVUPS   (DX), Z6
+	VMULPS    Z3, Z4, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z1, Z6, Z6
+	VADDPS    Z5, Z6, Z6
+	VANDPS    absmask<>+0(SB), Z6, Z5
+	VCMPPS    $0x15, minnormal<>+0(SB), Z5, K1
+	VMOVAPS.Z Z6, K1, Z6
+	VMOVUPS   Z6, (DX)
+	VADDPS    Z2, Z6, Z6
+	VSQRTPS   Z6, Z6
+	VMULPS    Z0, Z4, Z4
+	VDIVPS    Z6, Z4, Z4
+	VMOVUPS   (AX), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMOVUPS   Z5, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       inside_single
 
 inside_tail:
-	TESTQ       BX, BX
-	JZ          inside_done
-	LEAQ        kmasks<>+0(SB), SI
-	KMOVW       (SI)(BX*2), K1
-	VMOVUPS.Z   (CX), K1, Z4
-	VMOVUPS.Z   (DX), K1, Z5
-	VMULPS      Z3, Z4, Z3
-	VMULPS      Z4, Z3, Z3
-	VMULPS      Z1, Z5, Z5
-	VADDPS      Z3, Z5, Z5
-	VFPCLASSPSZ $0x26, Z5, K2
-	VXORPS      Z5, Z5, K2, Z5
-	VMOVUPS     Z5, K1, (DX)
-	VADDPS      Z2, Z5, Z5
-	VSQRTPS     Z5, Z5
-	VMULPS      Z0, Z4, Z0
-	VDIVPS      Z5, Z0, Z0
-	VMOVUPS.Z   (AX), K1, Z1
-	VSUBPS      Z0, Z1, Z1
-	VMOVUPS     Z1, K1, (AX)
+	TESTQ     BX, BX
+	JZ        inside_done
+	LEAQ      kmasks<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (CX), K1, Z4
+	VMOVUPS.Z (DX), K1, Z5
+	VMULPS    Z3, Z4, Z3
+	VMULPS    Z4, Z3, Z3
+	VMULPS    Z1, Z5, Z5
+	VADDPS    Z3, Z5, Z5
+	VANDPS    absmask<>+0(SB), Z5, Z1
+	VCMPPS    $0x15, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMOVUPS   Z5, K1, (DX)
+	VADDPS    Z2, Z5, Z5
+	VSQRTPS   Z5, Z5
+	VMULPS    Z0, Z4, Z0
+	VDIVPS    Z5, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VSUBPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
 
 inside_done:
 	VZEROUPPER
@@ -3845,92 +3999,96 @@ inside_done:
 
 outside:
 outside_unrolled:
-	CMPQ        BX, $0x00000020
-	JL          outside_single
-	VMOVUPS     (CX), Z4
-	VMOVUPS     (DX), Z6
-	VMULPS      Z3, Z4, Z5
-	VMULPS      Z4, Z5, Z5
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z5, Z6, Z6
-	VFPCLASSPSZ $0x26, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (DX)
-	VSQRTPS     Z6, Z6
-	VADDPS      Z2, Z6, Z6
-	VMULPS      Z0, Z4, Z4
-	VDIVPS      Z6, Z4, Z4
-	VMOVUPS     (AX), Z5
-	VSUBPS      Z4, Z5, Z5
-	VMOVUPS     Z5, (AX)
-	VMOVUPS     64(CX), Z4
-	VMOVUPS     64(DX), Z6
-	VMULPS      Z3, Z4, Z5
-	VMULPS      Z4, Z5, Z5
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z5, Z6, Z6
-	VFPCLASSPSZ $0x26, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 64(DX)
-	VSQRTPS     Z6, Z6
-	VADDPS      Z2, Z6, Z6
-	VMULPS      Z0, Z4, Z4
-	VDIVPS      Z6, Z4, Z4
-	VMOVUPS     64(AX), Z5
-	VSUBPS      Z4, Z5, Z5
-	VMOVUPS     Z5, 64(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000020, BX
-	JMP         outside_unrolled
+	CMPQ      BX, $0x00000020
+	JL        outside_single
+	VMOVUPS   (CX), Z4
+	VMOVUPS   (DX), Z6
+	VMULPS    Z3, Z4, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z1, Z6, Z6
+	VADDPS    Z5, Z6, Z6
+	VANDPS    absmask<>+0(SB), Z6, Z5
+	VCMPPS    $0x15, minnormal<>+0(SB), Z5, K1
+	VMOVAPS.Z Z6, K1, Z6
+	VMOVUPS   Z6, (DX)
+	VSQRTPS   Z6, Z6
+	VADDPS    Z2, Z6, Z6
+	VMULPS    Z0, Z4, Z4
+	VDIVPS    Z6, Z4, Z4
+	VMOVUPS   (AX), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMOVUPS   Z5, (AX)
+	VMOVUPS   64(CX), Z4
+	VMOVUPS   64(DX), Z6
+	VMULPS    Z3, Z4, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z1, Z6, Z6
+	VADDPS    Z5, Z6, Z6
+	VANDPS    absmask<>+0(SB), Z6, Z5
+	VCMPPS    $0x15, minnormal<>+0(SB), Z5, K1
+	VMOVAPS.Z Z6, K1, Z6
+	VMOVUPS   Z6, 64(DX)
+	VSQRTPS   Z6, Z6
+	VADDPS    Z2, Z6, Z6
+	VMULPS    Z0, Z4, Z4
+	VDIVPS    Z6, Z4, Z4
+	VMOVUPS   64(AX), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMOVUPS   Z5, 64(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, DX
+	SUBQ      $0x00000020, BX
+	JMP       outside_unrolled
 
 outside_single:
-	CMPQ        BX, $0x00000010
-	JL          outside_tail
-	VMOVUPS     (CX), Z4
-	VMOVUPS     (DX), Z6
-	VMULPS      Z3, Z4, Z5
-	VMULPS      Z4, Z5, Z5
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z5, Z6, Z6
-	VFPCLASSPSZ $0x26, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (DX)
-	VSQRTPS     Z6, Z6
-	VADDPS      Z2, Z6, Z6
-	VMULPS      Z0, Z4, Z4
-	VDIVPS      Z6, Z4, Z4
-	VMOVUPS     (AX), Z5
-	VSUBPS      Z4, Z5, Z5
-	VMOVUPS     Z5, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
-	JMP         outside_single
+	CMPQ      BX, $0x00000010
+	JL        outside_tail
+	VMOVUPS   (CX), Z4
+	VMOVUPS   (DX), Z6
+	VMULPS    Z3, Z4, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS    Z1, Z6, Z6
+	VADDPS    Z5, Z6, Z6
+	VANDPS    absmask<>+0(SB), Z6, Z5
+	VCMPPS    $0x15, minnormal<>+0(SB), Z5, K1
+	VMOVAPS.Z Z6, K1, Z6
+	VMOVUPS   Z6, (DX)
+	VSQRTPS   Z6, Z6
+	VADDPS    Z2, Z6, Z6
+	VMULPS    Z0, Z4, Z4
+	VDIVPS    Z6, Z4, Z4
+	VMOVUPS   (AX), Z5
+	VSUBPS    Z4, Z5, Z5
+	VMOVUPS   Z5, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       outside_single
 
 outside_tail:
-	TESTQ       BX, BX
-	JZ          outside_done
-	LEAQ        kmasks<>+0(SB), SI
-	KMOVW       (SI)(BX*2), K1
-	VMOVUPS.Z   (CX), K1, Z4
-	VMOVUPS.Z   (DX), K1, Z5
-	VMULPS      Z3, Z4, Z3
-	VMULPS      Z4, Z3, Z3
-	VMULPS      Z1, Z5, Z5
-	VADDPS      Z3, Z5, Z5
-	VFPCLASSPSZ $0x26, Z5, K2
-	VXORPS      Z5, Z5, K2, Z5
-	VMOVUPS     Z5, K1, (DX)
-	VSQRTPS     Z5, Z5
-	VADDPS      Z2, Z5, Z5
-	VMULPS      Z0, Z4, Z0
-	VDIVPS      Z5, Z0, Z0
-	VMOVUPS.Z   (AX), K1, Z1
-	VSUBPS      Z0, Z1, Z1
-	VMOVUPS     Z1, K1, (AX)
+	TESTQ     BX, BX
+	JZ        outside_done
+	LEAQ      kmasks<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (CX), K1, Z4
+	VMOVUPS.Z (DX), K1, Z5
+	VMULPS    Z3, Z4, Z3
+	VMULPS    Z4, Z3, Z3
+	VMULPS    Z1, Z5, Z5
+	VADDPS    Z3, Z5, Z5
+	VANDPS    absmask<>+0(SB), Z5, Z1
+	VCMPPS    $0x15, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMOVUPS   Z5, K1, (DX)
+	VSQRTPS   Z5, Z5
+	VADDPS    Z2, Z5, Z5
+	VMULPS    Z0, Z4, Z0
+	VDIVPS    Z5, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VSUBPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
 
 outside_done:
 	VZEROUPPER

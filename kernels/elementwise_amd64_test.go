@@ -129,6 +129,18 @@ const (
 	tLRT                      = float32(0.00123)
 )
 
+// refAdam is Adam's step on s = {w, g, m, v}, rounded as the API documents.
+func refAdam(s [][]float32, lrT, eps float32) {
+	w, g, m, v := s[0], s[1], s[2], s[3]
+	c1, c2 := 1-tB1, 1-tB2
+	for i := range w {
+		mi := flush32(float32(tB1*m[i]) + float32(c1*g[i]))
+		vi := flush32(float32(tB2*v[i]) + float32(float32(c2*g[i])*g[i]))
+		m[i], v[i] = mi, vi
+		w[i] -= float32(lrT*mi) / (sqrt32r(vi) + eps)
+	}
+}
+
 func streamCases() []streamCase {
 	anyv := func(r *rand.Rand, _ int) float32 { return ewValue(r, 4, true) }
 	nonneg := func(r *rand.Rand, k int) float32 { return float32(math.Abs(float64(ewValue(r, 4, true)))) }
@@ -209,16 +221,47 @@ func streamCases() []streamCase {
 			return anyv(r, k)
 		},
 			run: func(b *impl, s [][]float32) { b.adam(s[0], s[1], s[2], s[3], tLRT, tB1, tB2, tEps) },
-			ref: func(s [][]float32) {
-				w, g, m, v := s[0], s[1], s[2], s[3]
-				c1, c2 := 1-tB1, 1-tB2
-				for i := range w {
-					mi := flush32(float32(tB1*m[i]) + float32(c1*g[i]))
-					vi := flush32(float32(tB2*v[i]) + float32(float32(c2*g[i])*g[i]))
-					m[i], v[i] = mi, vi
-					w[i] -= float32(tLRT*mi) / (sqrt32r(vi) + tEps)
+			ref: func(s [][]float32) { refAdam(s, tLRT, tEps) }},
+		// Adam with decaying moments (zero or tiny gradients, m between 2^-126 and
+		// 2^-116, where lrT*m is subnormal): the kernel's shortcut for steps that
+		// cannot move w must give the same bits, including for tiny w and v = 0.
+		{name: "adam/decaying", slices: 4, gen: func(r *rand.Rand, k int) float32 {
+			switch k {
+			case 0: // w: mostly normal, sometimes tiny, subnormal, zero, NaN
+				if r.IntN(4) == 0 {
+					return ewSpecials[r.IntN(len(ewSpecials))] * float32(math.Pow(2, -float64(r.IntN(100))))
 				}
-			}},
+				return ewValue(r, 2, false)
+			case 1: // g: mostly 0
+				if r.IntN(4) == 0 {
+					return ewValue(r, 1e-20, true)
+				}
+				return 0
+			case 2: // m: log-uniform in [2^-127, 2^-112], both signs
+				m := float32(math.Pow(2, -112-15*r.Float64()))
+				if r.IntN(2) == 0 {
+					m = -m
+				}
+				return m
+			}
+			if r.IntN(3) == 0 { // v: zero or small
+				return 0
+			}
+			return float32(math.Pow(2, -20-120*r.Float64()))
+		},
+			run: func(b *impl, s [][]float32) { b.adam(s[0], s[1], s[2], s[3], tLRT, tB1, tB2, tEps) },
+			ref: func(s [][]float32) { refAdam(s, tLRT, tEps) }},
+		{name: "adam/decaying/eps0", slices: 4, gen: func(r *rand.Rand, k int) float32 {
+			if k == 2 {
+				return float32(math.Pow(2, -112-15*r.Float64()))
+			}
+			if k == 3 && r.IntN(2) == 0 {
+				return 0 // with eps = 0: 0/0 steps must stay NaN
+			}
+			return ewValue(r, 1e-10, true)
+		},
+			run: func(b *impl, s [][]float32) { b.adam(s[0], s[1], s[2], s[3], tLRT, tB1, tB2, 0) },
+			ref: func(s [][]float32) { refAdam(s, tLRT, 0) }},
 	}
 	for _, inside := range []bool{true, false} {
 		suffix := "/epsOutside"

@@ -59,7 +59,7 @@ func TestOptimizerStateNeverSubnormal(t *testing.T) {
 		w, g, m, v, s := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 		for i := range n {
 			w[i] = 0.5
-			m[i] = float32(i+1) * 1e-36 // decays by 0.9 a step: subnormal within ~50 steps
+			m[i] = float32(i+1) * 1e-36           // decays by 0.9 a step: subnormal within ~50 steps
 			v[i] = 1.2e-38 * (1 + float32(i)/100) // decays by 0.999 a step: subnormal within ~330
 			s[i] = float32(i+1) * 1e-36
 			if i%3 == 1 {

@@ -30,6 +30,11 @@ var lanes = []struct {
 	{"ln2hi", math.Float32bits(float32(math.Ln2))},
 	{"ln2lo", math.Float32bits(float32(math.Ln2 - float64(float32(math.Ln2))))},
 	{"q0", expQ[0]}, {"q1", expQ[1]}, {"q2", expQ[2]}, {"q3", expQ[3]}, {"q4", expQ[4]},
+	// Adam's negligible-step test (optimizers.go).
+	{"two64", math.Float32bits(0x1p64)},
+	{"p2m62", math.Float32bits(0x1p-62)},
+	{"p2m70", math.Float32bits(0x1p-70)},
+	{"p2m30", math.Float32bits(0x1p-30)},
 	// tanh: |x| is clamped to tanhhi, where tanh rounds to exactly 1 in float32
 	// (1 - tanh(9.5) = 1.1e-8 < 2^-25).
 	{"tanhhi", math.Float32bits(9.5)},

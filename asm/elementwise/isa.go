@@ -155,10 +155,57 @@ func (s *isa) zeroInactive(v reg.VecVirtual, k mask) {
 
 // Comparison predicates (VCMPPS immediates).
 const (
-	cmpEQ = 0x00 // ==, false for NaN
-	cmpLT = 0x11 // <, false for NaN (quiet)
-	cmpGT = 0x1e // >, false for NaN (quiet)
+	cmpEQ   = 0x00 // ==, false for NaN
+	cmpLT   = 0x11 // <, false for NaN (quiet)
+	cmpGE   = 0x1d // >=, false for NaN (quiet)
+	cmpGT   = 0x1e // >, false for NaN (quiet)
+	cmpNLTU = 0x15 // not <, true for NaN
 )
+
+// test is one lane condition: x pred the constant c.
+type test struct {
+	x    reg.VecVirtual
+	pred int
+	c    string
+}
+
+// zeroWhereAll sets to +0 the lanes of v where every test holds.
+func (s *isa) zeroWhereAll(v reg.VecVirtual, tests ...test) {
+	if s.evex {
+		var k reg.OpmaskVirtual
+		for _, t := range tests {
+			next := K()
+			if k == nil {
+				VCMPPS(U8(t.pred), s.c(t.c), t.x, next)
+			} else {
+				VCMPPS(U8(t.pred), s.c(t.c), t.x, k, next) // and-ed with k
+			}
+			k = next
+		}
+		keep := K()
+		KNOTW(k, keep)
+		VMOVAPS_Z(v, keep, v)
+		return
+	}
+	var all reg.VecVirtual
+	for _, t := range tests {
+		m := YMM()
+		VCMPPS(U8(t.pred), s.c(t.c), t.x, m)
+		if all != nil {
+			VANDPS(m, all, all)
+		} else {
+			all = m
+		}
+	}
+	VANDNPS(v, all, v)
+}
+
+// abs returns |x| in a new register.
+func (s *isa) abs(x reg.VecVirtual) reg.VecVirtual {
+	a := s.vec()
+	VANDPS(s.c("absmask"), x, a)
+	return a
+}
 
 // keepWhere zeroes the lanes of v where a pred b is false: v = a pred b ? v : 0.
 func (s *isa) keepWhere(v reg.VecVirtual, pred int, a reg.VecVirtual, b Op) {
@@ -177,15 +224,16 @@ func (s *isa) keepWhere(v reg.VecVirtual, pred int, a reg.VecVirtual, b Op) {
 // normal float32 (subnormals and -0), exactly the rule of the generic backend's
 // flushSubnormal: NaN and Inf are kept.
 func (s *isa) flushSubnormal(v reg.VecVirtual) {
+	a := s.abs(v)
 	if s.evex {
-		// Class bits: 1 = +0, 2 = -0, 5 = subnormal.
+		// Keep where |v| >= 2^-126 or unordered (NaN). (A merge-masked VXORPS
+		// v, v would be shorter, but avo takes it for a zeroing idiom that reads
+		// nothing, not even its mask, and allocates registers accordingly.)
 		k := K()
-		VFPCLASSPSZ(U8(1<<1|1<<2|1<<5), v, k)
-		VXORPS(v, v, k, v)
+		VCMPPS(U8(cmpNLTU), s.c("minnormal"), a, k)
+		VMOVAPS_Z(v, k, v)
 		return
 	}
-	a := YMM()
-	VANDPS(s.c("absmask"), v, a)
 	VCMPPS(U8(cmpLT), s.c("minnormal"), a, a) // unordered (NaN): false, kept
 	VANDNPS(v, a, v)
 }
