@@ -2097,7 +2097,7 @@ done:
 	RET
 
 // func sgemmPackCopyAVX2_4(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·sgemmPackCopyAVX2_4(SB), NOSPLIT, $0-40
 	MOVQ    dst+0(FP), AX
 	MOVQ    src+8(FP), CX
@@ -2107,12 +2107,16 @@ TEXT ·sgemmPackCopyAVX2_4(SB), NOSPLIT, $0-40
 	MOVQ    w+32(FP), SI
 	TESTQ   BX, BX
 	JLE     done
+	MOVQ    DX, DI
+	SHLQ    $0x03, DI
 	CMPQ    SI, $0x04
 	JNE     edge
 	LEAQ    sgemmMaskAVX2<>+0(SB), SI
 	VMOVDQU 16(SI), Y1
 
 fullrow:
+	PREFETCHT0 (CX)(DI*1)
+	PREFETCHT0 12(CX)(DI*1)
 	VMASKMOVPS (CX), Y1, Y0
 	VMOVUPS    Y0, (AX)
 	ADDQ       DX, CX
@@ -2133,11 +2137,13 @@ c0nonneg:
 	MOVQ $0x00000008, SI
 
 c0clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), DI
+	LEAQ    sgemmMaskAVX2<>+0(SB), R8
 	NEGQ    SI
-	VMOVDQU 32(DI)(SI*4), Y1
+	VMOVDQU 32(R8)(SI*4), Y1
 
 edgerow:
+	PREFETCHT0 (CX)(DI*1)
+	PREFETCHT0 12(CX)(DI*1)
 	VMASKMOVPS (CX), Y1, Y0
 	VMOVUPS    Y0, (AX)
 	ADDQ       DX, CX
@@ -2150,7 +2156,7 @@ done:
 	RET
 
 // func sgemmPackCopyAVX2_24(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·sgemmPackCopyAVX2_24(SB), NOSPLIT, $0-40
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
@@ -2160,53 +2166,58 @@ TEXT ·sgemmPackCopyAVX2_24(SB), NOSPLIT, $0-40
 	MOVQ  w+32(FP), SI
 	TESTQ BX, BX
 	JLE   done
+	MOVQ  DX, DI
+	SHLQ  $0x03, DI
 	CMPQ  SI, $0x18
 	JNE   edge
 
 fullrow:
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS 64(CX), Y2
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	VMOVUPS Y2, 64(AX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000060, AX
-	DECQ    BX
-	JNZ     fullrow
-	JMP     done
+	PREFETCHT0 (CX)(DI*1)
+	PREFETCHT0 64(CX)(DI*1)
+	PREFETCHT0 92(CX)(DI*1)
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y1
+	VMOVUPS    64(CX), Y2
+	VMOVUPS    Y0, (AX)
+	VMOVUPS    Y1, 32(AX)
+	VMOVUPS    Y2, 64(AX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000060, AX
+	DECQ       BX
+	JNZ        fullrow
+	JMP        done
 
 edge:
-	MOVQ SI, DI
-	SUBQ $0x00000000, DI
-	CMPQ DI, $0x00
+	MOVQ SI, R8
+	SUBQ $0x00000000, R8
+	CMPQ R8, $0x00
 	JGE  c0nonneg
-	XORQ DI, DI
+	XORQ R8, R8
 
 c0nonneg:
-	CMPQ DI, $0x08
+	CMPQ R8, $0x08
 	JLE  c0clamped
-	MOVQ $0x00000008, DI
+	MOVQ $0x00000008, R8
 
 c0clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), R8
-	NEGQ    DI
-	VMOVDQU 32(R8)(DI*4), Y3
-	MOVQ    SI, DI
-	SUBQ    $0x00000008, DI
-	CMPQ    DI, $0x00
+	LEAQ    sgemmMaskAVX2<>+0(SB), R9
+	NEGQ    R8
+	VMOVDQU 32(R9)(R8*4), Y3
+	MOVQ    SI, R8
+	SUBQ    $0x00000008, R8
+	CMPQ    R8, $0x00
 	JGE     c1nonneg
-	XORQ    DI, DI
+	XORQ    R8, R8
 
 c1nonneg:
-	CMPQ DI, $0x08
+	CMPQ R8, $0x08
 	JLE  c1clamped
-	MOVQ $0x00000008, DI
+	MOVQ $0x00000008, R8
 
 c1clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), R8
-	NEGQ    DI
-	VMOVDQU 32(R8)(DI*4), Y4
+	LEAQ    sgemmMaskAVX2<>+0(SB), R9
+	NEGQ    R8
+	VMOVDQU 32(R9)(R8*4), Y4
 	SUBQ    $0x00000010, SI
 	CMPQ    SI, $0x00
 	JGE     c2nonneg
@@ -2218,11 +2229,14 @@ c2nonneg:
 	MOVQ $0x00000008, SI
 
 c2clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), DI
+	LEAQ    sgemmMaskAVX2<>+0(SB), R8
 	NEGQ    SI
-	VMOVDQU 32(DI)(SI*4), Y5
+	VMOVDQU 32(R8)(SI*4), Y5
 
 edgerow:
+	PREFETCHT0 (CX)(DI*1)
+	PREFETCHT0 64(CX)(DI*1)
+	PREFETCHT0 92(CX)(DI*1)
 	VMASKMOVPS (CX), Y3, Y0
 	VMASKMOVPS 32(CX), Y4, Y1
 	VMASKMOVPS 64(CX), Y5, Y2
@@ -2239,7 +2253,7 @@ done:
 	RET
 
 // func sgemmPackCopyAVX2_16(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·sgemmPackCopyAVX2_16(SB), NOSPLIT, $0-40
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
@@ -2249,36 +2263,40 @@ TEXT ·sgemmPackCopyAVX2_16(SB), NOSPLIT, $0-40
 	MOVQ  w+32(FP), SI
 	TESTQ BX, BX
 	JLE   done
+	MOVQ  DX, DI
+	SHLQ  $0x03, DI
 	CMPQ  SI, $0x10
 	JNE   edge
 
 fullrow:
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000040, AX
-	DECQ    BX
-	JNZ     fullrow
-	JMP     done
+	PREFETCHT0 (CX)(DI*1)
+	PREFETCHT0 60(CX)(DI*1)
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y1
+	VMOVUPS    Y0, (AX)
+	VMOVUPS    Y1, 32(AX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000040, AX
+	DECQ       BX
+	JNZ        fullrow
+	JMP        done
 
 edge:
-	MOVQ SI, DI
-	SUBQ $0x00000000, DI
-	CMPQ DI, $0x00
+	MOVQ SI, R8
+	SUBQ $0x00000000, R8
+	CMPQ R8, $0x00
 	JGE  c0nonneg
-	XORQ DI, DI
+	XORQ R8, R8
 
 c0nonneg:
-	CMPQ DI, $0x08
+	CMPQ R8, $0x08
 	JLE  c0clamped
-	MOVQ $0x00000008, DI
+	MOVQ $0x00000008, R8
 
 c0clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), R8
-	NEGQ    DI
-	VMOVDQU 32(R8)(DI*4), Y2
+	LEAQ    sgemmMaskAVX2<>+0(SB), R9
+	NEGQ    R8
+	VMOVDQU 32(R9)(R8*4), Y2
 	SUBQ    $0x00000008, SI
 	CMPQ    SI, $0x00
 	JGE     c1nonneg
@@ -2290,11 +2308,13 @@ c1nonneg:
 	MOVQ $0x00000008, SI
 
 c1clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), DI
+	LEAQ    sgemmMaskAVX2<>+0(SB), R8
 	NEGQ    SI
-	VMOVDQU 32(DI)(SI*4), Y3
+	VMOVDQU 32(R8)(SI*4), Y3
 
 edgerow:
+	PREFETCHT0 (CX)(DI*1)
+	PREFETCHT0 60(CX)(DI*1)
 	VMASKMOVPS (CX), Y2, Y0
 	VMASKMOVPS 32(CX), Y3, Y1
 	VMOVUPS    Y0, (AX)
@@ -2309,7 +2329,7 @@ done:
 	RET
 
 // func sgemmPackCopyAVX2_8(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·sgemmPackCopyAVX2_8(SB), NOSPLIT, $0-40
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
@@ -2319,17 +2339,21 @@ TEXT ·sgemmPackCopyAVX2_8(SB), NOSPLIT, $0-40
 	MOVQ  w+32(FP), SI
 	TESTQ BX, BX
 	JLE   done
+	MOVQ  DX, DI
+	SHLQ  $0x03, DI
 	CMPQ  SI, $0x08
 	JNE   edge
 
 fullrow:
-	VMOVUPS (CX), Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000020, AX
-	DECQ    BX
-	JNZ     fullrow
-	JMP     done
+	PREFETCHT0 (CX)(DI*1)
+	PREFETCHT0 28(CX)(DI*1)
+	VMOVUPS    (CX), Y0
+	VMOVUPS    Y0, (AX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        fullrow
+	JMP        done
 
 edge:
 	SUBQ $0x00000000, SI
@@ -2343,11 +2367,13 @@ c0nonneg:
 	MOVQ $0x00000008, SI
 
 c0clamped:
-	LEAQ    sgemmMaskAVX2<>+0(SB), DI
+	LEAQ    sgemmMaskAVX2<>+0(SB), R8
 	NEGQ    SI
-	VMOVDQU 32(DI)(SI*4), Y1
+	VMOVDQU 32(R8)(SI*4), Y1
 
 edgerow:
+	PREFETCHT0 (CX)(DI*1)
+	PREFETCHT0 28(CX)(DI*1)
 	VMASKMOVPS (CX), Y1, Y0
 	VMOVUPS    Y0, (AX)
 	ADDQ       DX, CX
@@ -2360,7 +2386,7 @@ done:
 	RET
 
 // func sgemmPackTransAVX2(dst *float32, dstStride int, src *float32, ld int, kc int, rows int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·sgemmPackTransAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), AX
 	MOVQ dstStride+8(FP), CX
@@ -2380,13 +2406,21 @@ TEXT ·sgemmPackTransAVX2(SB), NOSPLIT, $0-48
 floop:
 	CMPQ       SI, $0x08
 	JL         ftail
+	PREFETCHT0 512(DX)
 	VMOVUPS    (DX), Y0
+	PREFETCHT0 512(DX)(BX*1)
 	VMOVUPS    (DX)(BX*1), Y1
+	PREFETCHT0 512(DX)(BX*2)
 	VMOVUPS    (DX)(BX*2), Y2
+	PREFETCHT0 512(DX)(R8*1)
 	VMOVUPS    (DX)(R8*1), Y3
+	PREFETCHT0 512(R9)
 	VMOVUPS    (R9), Y4
+	PREFETCHT0 512(R9)(BX*1)
 	VMOVUPS    (R9)(BX*1), Y5
+	PREFETCHT0 512(R9)(BX*2)
 	VMOVUPS    (R9)(BX*2), Y6
+	PREFETCHT0 512(R9)(R8*1)
 	VMOVUPS    (R9)(R8*1), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
@@ -2502,33 +2536,41 @@ fmclamped:
 
 partial:
 ploop:
-	CMPQ    SI, $0x08
-	JL      ptail
-	CMPQ    DI, $0x00
-	JLE     pbz0
-	VMOVUPS (DX), Y0
-	CMPQ    DI, $0x01
-	JLE     pbz1
-	VMOVUPS (DX)(BX*1), Y1
-	CMPQ    DI, $0x02
-	JLE     pbz2
-	VMOVUPS (DX)(BX*2), Y2
-	CMPQ    DI, $0x03
-	JLE     pbz3
-	VMOVUPS (DX)(R8*1), Y3
-	CMPQ    DI, $0x04
-	JLE     pbz4
-	VMOVUPS (R9), Y4
-	CMPQ    DI, $0x05
-	JLE     pbz5
-	VMOVUPS (R9)(BX*1), Y5
-	CMPQ    DI, $0x06
-	JLE     pbz6
-	VMOVUPS (R9)(BX*2), Y6
-	CMPQ    DI, $0x07
-	JLE     pbz7
-	VMOVUPS (R9)(R8*1), Y7
-	JMP     pbt
+	CMPQ       SI, $0x08
+	JL         ptail
+	PREFETCHT0 512(DX)
+	CMPQ       DI, $0x00
+	JLE        pbz0
+	VMOVUPS    (DX), Y0
+	PREFETCHT0 512(DX)(BX*1)
+	CMPQ       DI, $0x01
+	JLE        pbz1
+	VMOVUPS    (DX)(BX*1), Y1
+	PREFETCHT0 512(DX)(BX*2)
+	CMPQ       DI, $0x02
+	JLE        pbz2
+	VMOVUPS    (DX)(BX*2), Y2
+	PREFETCHT0 512(DX)(R8*1)
+	CMPQ       DI, $0x03
+	JLE        pbz3
+	VMOVUPS    (DX)(R8*1), Y3
+	PREFETCHT0 512(R9)
+	CMPQ       DI, $0x04
+	JLE        pbz4
+	VMOVUPS    (R9), Y4
+	PREFETCHT0 512(R9)(BX*1)
+	CMPQ       DI, $0x05
+	JLE        pbz5
+	VMOVUPS    (R9)(BX*1), Y5
+	PREFETCHT0 512(R9)(BX*2)
+	CMPQ       DI, $0x06
+	JLE        pbz6
+	VMOVUPS    (R9)(BX*2), Y6
+	PREFETCHT0 512(R9)(R8*1)
+	CMPQ       DI, $0x07
+	JLE        pbz7
+	VMOVUPS    (R9)(R8*1), Y7
+	JMP        pbt
 
 pbz0:
 	VXORPS Y0, Y0, Y0
@@ -2714,7 +2756,7 @@ done:
 	RET
 
 // func sgemmPackCopyAVX512_8(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·sgemmPackCopyAVX512_8(SB), NOSPLIT, $0-40
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), DX
@@ -2724,17 +2766,21 @@ TEXT ·sgemmPackCopyAVX512_8(SB), NOSPLIT, $0-40
 	MOVQ  w+32(FP), CX
 	TESTQ SI, SI
 	JLE   done
+	MOVQ  BX, DI
+	SHLQ  $0x03, DI
 	CMPQ  CX, $0x08
 	JNE   edge
 
 fullrow:
-	VMOVUPS (DX), Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    BX, DX
-	ADDQ    $0x00000020, AX
-	DECQ    SI
-	JNZ     fullrow
-	JMP     done
+	PREFETCHT0 (DX)(DI*1)
+	PREFETCHT0 28(DX)(DI*1)
+	VMOVUPS    (DX), Y0
+	VMOVUPS    Y0, (AX)
+	ADDQ       BX, DX
+	ADDQ       $0x00000020, AX
+	DECQ       SI
+	JNZ        fullrow
+	JMP        done
 
 edge:
 	SUBQ $0x00000000, CX
@@ -2748,25 +2794,27 @@ c0nonneg:
 	MOVQ $0x00000008, CX
 
 c0clamped:
-	MOVL  $0x00000001, DI
-	SHLL  CL, DI
-	DECL  DI
-	KMOVW DI, K1
+	MOVL  $0x00000001, R8
+	SHLL  CL, R8
+	DECL  R8
+	KMOVW R8, K1
 
 edgerow:
-	VMOVUPS.Z (DX), K1, Y0
-	VMOVUPS   Y0, (AX)
-	ADDQ      BX, DX
-	ADDQ      $0x00000020, AX
-	DECQ      SI
-	JNZ       edgerow
+	PREFETCHT0 (DX)(DI*1)
+	PREFETCHT0 28(DX)(DI*1)
+	VMOVUPS.Z  (DX), K1, Y0
+	VMOVUPS    Y0, (AX)
+	ADDQ       BX, DX
+	ADDQ       $0x00000020, AX
+	DECQ       SI
+	JNZ        edgerow
 
 done:
 	VZEROUPPER
 	RET
 
 // func sgemmPackCopyAVX512_48(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·sgemmPackCopyAVX512_48(SB), NOSPLIT, $0-40
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), DX
@@ -2776,21 +2824,27 @@ TEXT ·sgemmPackCopyAVX512_48(SB), NOSPLIT, $0-40
 	MOVQ  w+32(FP), DI
 	TESTQ SI, SI
 	JLE   done
+	MOVQ  BX, R8
+	SHLQ  $0x03, R8
 	CMPQ  DI, $0x30
 	JNE   edge
 
 fullrow:
-	VMOVUPS (DX), Z0
-	VMOVUPS 64(DX), Z1
-	VMOVUPS 128(DX), Z2
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, 64(AX)
-	VMOVUPS Z2, 128(AX)
-	ADDQ    BX, DX
-	ADDQ    $0x000000c0, AX
-	DECQ    SI
-	JNZ     fullrow
-	JMP     done
+	PREFETCHT0 (DX)(R8*1)
+	PREFETCHT0 64(DX)(R8*1)
+	PREFETCHT0 128(DX)(R8*1)
+	PREFETCHT0 188(DX)(R8*1)
+	VMOVUPS    (DX), Z0
+	VMOVUPS    64(DX), Z1
+	VMOVUPS    128(DX), Z2
+	VMOVUPS    Z0, (AX)
+	VMOVUPS    Z1, 64(AX)
+	VMOVUPS    Z2, 128(AX)
+	ADDQ       BX, DX
+	ADDQ       $0x000000c0, AX
+	DECQ       SI
+	JNZ        fullrow
+	JMP        done
 
 edge:
 	MOVQ DI, CX
@@ -2805,10 +2859,10 @@ c0nonneg:
 	MOVQ $0x00000010, CX
 
 c0clamped:
-	MOVL  $0x00000001, R8
-	SHLL  CL, R8
-	DECL  R8
-	KMOVW R8, K1
+	MOVL  $0x00000001, R9
+	SHLL  CL, R9
+	DECL  R9
+	KMOVW R9, K1
 	MOVQ  DI, CX
 	SUBQ  $0x00000010, CX
 	CMPQ  CX, $0x00
@@ -2821,10 +2875,10 @@ c1nonneg:
 	MOVQ $0x00000010, CX
 
 c1clamped:
-	MOVL  $0x00000001, R8
-	SHLL  CL, R8
-	DECL  R8
-	KMOVW R8, K2
+	MOVL  $0x00000001, R9
+	SHLL  CL, R9
+	DECL  R9
+	KMOVW R9, K2
 	MOVQ  DI, CX
 	SUBQ  $0x00000020, CX
 	CMPQ  CX, $0x00
@@ -2843,23 +2897,27 @@ c2clamped:
 	KMOVW DI, K3
 
 edgerow:
-	VMOVUPS.Z (DX), K1, Z0
-	VMOVUPS.Z 64(DX), K2, Z1
-	VMOVUPS.Z 128(DX), K3, Z2
-	VMOVUPS   Z0, (AX)
-	VMOVUPS   Z1, 64(AX)
-	VMOVUPS   Z2, 128(AX)
-	ADDQ      BX, DX
-	ADDQ      $0x000000c0, AX
-	DECQ      SI
-	JNZ       edgerow
+	PREFETCHT0 (DX)(R8*1)
+	PREFETCHT0 64(DX)(R8*1)
+	PREFETCHT0 128(DX)(R8*1)
+	PREFETCHT0 188(DX)(R8*1)
+	VMOVUPS.Z  (DX), K1, Z0
+	VMOVUPS.Z  64(DX), K2, Z1
+	VMOVUPS.Z  128(DX), K3, Z2
+	VMOVUPS    Z0, (AX)
+	VMOVUPS    Z1, 64(AX)
+	VMOVUPS    Z2, 128(AX)
+	ADDQ       BX, DX
+	ADDQ       $0x000000c0, AX
+	DECQ       SI
+	JNZ        edgerow
 
 done:
 	VZEROUPPER
 	RET
 
 // func sgemmPackCopyAVX512_32(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·sgemmPackCopyAVX512_32(SB), NOSPLIT, $0-40
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), DX
@@ -2869,19 +2927,24 @@ TEXT ·sgemmPackCopyAVX512_32(SB), NOSPLIT, $0-40
 	MOVQ  w+32(FP), DI
 	TESTQ SI, SI
 	JLE   done
+	MOVQ  BX, R8
+	SHLQ  $0x03, R8
 	CMPQ  DI, $0x20
 	JNE   edge
 
 fullrow:
-	VMOVUPS (DX), Z0
-	VMOVUPS 64(DX), Z1
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, 64(AX)
-	ADDQ    BX, DX
-	ADDQ    $0x00000080, AX
-	DECQ    SI
-	JNZ     fullrow
-	JMP     done
+	PREFETCHT0 (DX)(R8*1)
+	PREFETCHT0 64(DX)(R8*1)
+	PREFETCHT0 124(DX)(R8*1)
+	VMOVUPS    (DX), Z0
+	VMOVUPS    64(DX), Z1
+	VMOVUPS    Z0, (AX)
+	VMOVUPS    Z1, 64(AX)
+	ADDQ       BX, DX
+	ADDQ       $0x00000080, AX
+	DECQ       SI
+	JNZ        fullrow
+	JMP        done
 
 edge:
 	MOVQ DI, CX
@@ -2896,10 +2959,10 @@ c0nonneg:
 	MOVQ $0x00000010, CX
 
 c0clamped:
-	MOVL  $0x00000001, R8
-	SHLL  CL, R8
-	DECL  R8
-	KMOVW R8, K1
+	MOVL  $0x00000001, R9
+	SHLL  CL, R9
+	DECL  R9
+	KMOVW R9, K1
 	MOVQ  DI, CX
 	SUBQ  $0x00000010, CX
 	CMPQ  CX, $0x00
@@ -2918,21 +2981,24 @@ c1clamped:
 	KMOVW DI, K2
 
 edgerow:
-	VMOVUPS.Z (DX), K1, Z0
-	VMOVUPS.Z 64(DX), K2, Z1
-	VMOVUPS   Z0, (AX)
-	VMOVUPS   Z1, 64(AX)
-	ADDQ      BX, DX
-	ADDQ      $0x00000080, AX
-	DECQ      SI
-	JNZ       edgerow
+	PREFETCHT0 (DX)(R8*1)
+	PREFETCHT0 64(DX)(R8*1)
+	PREFETCHT0 124(DX)(R8*1)
+	VMOVUPS.Z  (DX), K1, Z0
+	VMOVUPS.Z  64(DX), K2, Z1
+	VMOVUPS    Z0, (AX)
+	VMOVUPS    Z1, 64(AX)
+	ADDQ       BX, DX
+	ADDQ       $0x00000080, AX
+	DECQ       SI
+	JNZ        edgerow
 
 done:
 	VZEROUPPER
 	RET
 
 // func sgemmPackCopyAVX512_16(dst *float32, src *float32, ld int, kc int, w int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·sgemmPackCopyAVX512_16(SB), NOSPLIT, $0-40
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), DX
@@ -2942,17 +3008,21 @@ TEXT ·sgemmPackCopyAVX512_16(SB), NOSPLIT, $0-40
 	MOVQ  w+32(FP), CX
 	TESTQ SI, SI
 	JLE   done
+	MOVQ  BX, DI
+	SHLQ  $0x03, DI
 	CMPQ  CX, $0x10
 	JNE   edge
 
 fullrow:
-	VMOVUPS (DX), Z0
-	VMOVUPS Z0, (AX)
-	ADDQ    BX, DX
-	ADDQ    $0x00000040, AX
-	DECQ    SI
-	JNZ     fullrow
-	JMP     done
+	PREFETCHT0 (DX)(DI*1)
+	PREFETCHT0 60(DX)(DI*1)
+	VMOVUPS    (DX), Z0
+	VMOVUPS    Z0, (AX)
+	ADDQ       BX, DX
+	ADDQ       $0x00000040, AX
+	DECQ       SI
+	JNZ        fullrow
+	JMP        done
 
 edge:
 	SUBQ $0x00000000, CX
@@ -2966,25 +3036,27 @@ c0nonneg:
 	MOVQ $0x00000010, CX
 
 c0clamped:
-	MOVL  $0x00000001, DI
-	SHLL  CL, DI
-	DECL  DI
-	KMOVW DI, K1
+	MOVL  $0x00000001, R8
+	SHLL  CL, R8
+	DECL  R8
+	KMOVW R8, K1
 
 edgerow:
-	VMOVUPS.Z (DX), K1, Z0
-	VMOVUPS   Z0, (AX)
-	ADDQ      BX, DX
-	ADDQ      $0x00000040, AX
-	DECQ      SI
-	JNZ       edgerow
+	PREFETCHT0 (DX)(DI*1)
+	PREFETCHT0 60(DX)(DI*1)
+	VMOVUPS.Z  (DX), K1, Z0
+	VMOVUPS    Z0, (AX)
+	ADDQ       BX, DX
+	ADDQ       $0x00000040, AX
+	DECQ       SI
+	JNZ        edgerow
 
 done:
 	VZEROUPPER
 	RET
 
 // func sgemmPackTransAVX512(dst *float32, dstStride int, src *float32, ld int, kc int, rows int)
-// Requires: AVX, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·sgemmPackTransAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), AX
 	MOVQ dstStride+8(FP), DX
@@ -3004,13 +3076,21 @@ TEXT ·sgemmPackTransAVX512(SB), NOSPLIT, $0-48
 floop:
 	CMPQ       DI, $0x08
 	JL         ftail
+	PREFETCHT0 512(BX)
 	VMOVUPS    (BX), Y0
+	PREFETCHT0 512(BX)(SI*1)
 	VMOVUPS    (BX)(SI*1), Y1
+	PREFETCHT0 512(BX)(SI*2)
 	VMOVUPS    (BX)(SI*2), Y2
+	PREFETCHT0 512(BX)(R9*1)
 	VMOVUPS    (BX)(R9*1), Y3
+	PREFETCHT0 512(R10)
 	VMOVUPS    (R10), Y4
+	PREFETCHT0 512(R10)(SI*1)
 	VMOVUPS    (R10)(SI*1), Y5
+	PREFETCHT0 512(R10)(SI*2)
 	VMOVUPS    (R10)(SI*2), Y6
+	PREFETCHT0 512(R10)(R9*1)
 	VMOVUPS    (R10)(R9*1), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
@@ -3127,33 +3207,41 @@ fmclamped:
 
 partial:
 ploop:
-	CMPQ    DI, $0x08
-	JL      ptail
-	CMPQ    R8, $0x00
-	JLE     pbz0
-	VMOVUPS (BX), Y0
-	CMPQ    R8, $0x01
-	JLE     pbz1
-	VMOVUPS (BX)(SI*1), Y1
-	CMPQ    R8, $0x02
-	JLE     pbz2
-	VMOVUPS (BX)(SI*2), Y2
-	CMPQ    R8, $0x03
-	JLE     pbz3
-	VMOVUPS (BX)(R9*1), Y3
-	CMPQ    R8, $0x04
-	JLE     pbz4
-	VMOVUPS (R10), Y4
-	CMPQ    R8, $0x05
-	JLE     pbz5
-	VMOVUPS (R10)(SI*1), Y5
-	CMPQ    R8, $0x06
-	JLE     pbz6
-	VMOVUPS (R10)(SI*2), Y6
-	CMPQ    R8, $0x07
-	JLE     pbz7
-	VMOVUPS (R10)(R9*1), Y7
-	JMP     pbt
+	CMPQ       DI, $0x08
+	JL         ptail
+	PREFETCHT0 512(BX)
+	CMPQ       R8, $0x00
+	JLE        pbz0
+	VMOVUPS    (BX), Y0
+	PREFETCHT0 512(BX)(SI*1)
+	CMPQ       R8, $0x01
+	JLE        pbz1
+	VMOVUPS    (BX)(SI*1), Y1
+	PREFETCHT0 512(BX)(SI*2)
+	CMPQ       R8, $0x02
+	JLE        pbz2
+	VMOVUPS    (BX)(SI*2), Y2
+	PREFETCHT0 512(BX)(R9*1)
+	CMPQ       R8, $0x03
+	JLE        pbz3
+	VMOVUPS    (BX)(R9*1), Y3
+	PREFETCHT0 512(R10)
+	CMPQ       R8, $0x04
+	JLE        pbz4
+	VMOVUPS    (R10), Y4
+	PREFETCHT0 512(R10)(SI*1)
+	CMPQ       R8, $0x05
+	JLE        pbz5
+	VMOVUPS    (R10)(SI*1), Y5
+	PREFETCHT0 512(R10)(SI*2)
+	CMPQ       R8, $0x06
+	JLE        pbz6
+	VMOVUPS    (R10)(SI*2), Y6
+	PREFETCHT0 512(R10)(R9*1)
+	CMPQ       R8, $0x07
+	JLE        pbz7
+	VMOVUPS    (R10)(R9*1), Y7
+	JMP        pbt
 
 pbz0:
 	VXORPS Y0, Y0, Y0

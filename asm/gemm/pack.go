@@ -59,6 +59,16 @@ func genPackCopy(s *isa, width int) {
 	w := Load(Param("w"), GP64())
 	TESTQ(kc, kc)
 	JLE(LabelRef("done"))
+	// Each row prefetches the row copyPrefetch rows below it (every line it spans).
+	ahead := GP64()
+	MOVQ(ld, ahead)
+	SHLQ(U8(copyPrefetchLog2), ahead)
+	prefetch := func() {
+		for off := 0; off < 4*width; off += 64 {
+			PREFETCHT0(Mem{Base: src, Index: ahead, Scale: 1, Disp: off})
+		}
+		PREFETCHT0(Mem{Base: src, Index: ahead, Scale: 1, Disp: 4*width - 4})
+	}
 
 	m := newMasker(s, L)
 	data := vecs[:chunks]
@@ -71,6 +81,7 @@ func genPackCopy(s *isa, width int) {
 		m.constMask(last, maskRegs[chunks-1], reg.K1)
 	}
 	Label("fullrow")
+	prefetch()
 	for c := 0; c < chunks; c++ {
 		src := Mem{Base: src, Disp: 4 * L * c}
 		if c == chunks-1 && last != L {
@@ -98,6 +109,7 @@ func genPackCopy(s *isa, width int) {
 		m.clampMask(v, maskRegs[c], kregs[c], fmt.Sprintf("c%d", c))
 	}
 	Label("edgerow")
+	prefetch()
 	for c := 0; c < chunks; c++ {
 		m.load(Mem{Base: src, Disp: 4 * L * c}, maskRegs[c], kregs[c], data[c])
 	}
@@ -194,6 +206,11 @@ func genPackTrans(s *isa) {
 	// zero), tail loads under the mask and stores kc (< 8) rows only.
 	block := func(label string, partial, tail bool) {
 		for i := 0; i < 8; i++ {
+			if !tail {
+				// Prefetch 16 blocks ahead along the row: eight independent
+				// streams that the hardware prefetchers may not follow.
+				PREFETCHT0(rowAddr(i).Offset(transPrefetch))
+			}
 			if partial {
 				CMPQ(rows, U8(i))
 				JLE(LabelRef(fmt.Sprintf("%sz%d", label, i)))
@@ -256,6 +273,12 @@ func genPackTrans(s *isa) {
 	VZEROUPPER()
 	RET()
 }
+
+// copyPrefetchLog2: sgemmPackCopy prefetches 1<<copyPrefetchLog2 rows ahead.
+const copyPrefetchLog2 = 3
+
+// transPrefetch is how far ahead along its rows sgemmPackTrans prefetches, in bytes.
+const transPrefetch = 512
 
 // transpose8x8 transposes the 8x8 block whose rows are in[0..7] (ymm), using tmp
 // (8 registers) and the in registers as scratch; it returns the registers holding
