@@ -35,18 +35,6 @@ func forEachBackend(t testing.TB, f func(t testing.TB, name string)) {
 	}
 }
 
-// useBackend forces backend name for the rest of the test, restoring the previous one
-// when it ends. It is for the tests that compute a costly reference once and then
-// check every backend against it.
-func useBackend(t testing.TB, name string) {
-	t.Helper()
-	prev := kernels.Backend()
-	if err := kernels.Use(name); err != nil {
-		t.Fatalf("Use(%q): %v", name, err)
-	}
-	t.Cleanup(func() { _ = kernels.Use(prev) })
-}
-
 func TestUseRejectsUnknownAndUnavailable(t *testing.T) {
 	prev := kernels.Backend()
 	defer func() { _ = kernels.Use(prev) }()
