@@ -440,68 +440,64 @@ GLOBL kmasks<>(SB), RODATA|NOPTR, $34
 // func addBiasAVX2(m int, n int, x []float32, ldx int, bias []float32)
 // Requires: AVX
 TEXT ·addBiasAVX2(SB), NOSPLIT, $0-72
-	MOVQ m+0(FP), AX
-	MOVQ n+8(FP), CX
-	MOVQ x_base+16(FP), DX
-	MOVQ ldx+40(FP), BX
-	MOVQ bias_base+48(FP), SI
-	SHLQ $0x02, BX
+	MOVQ    m+0(FP), AX
+	MOVQ    n+8(FP), CX
+	MOVQ    x_base+16(FP), DX
+	MOVQ    ldx+40(FP), BX
+	MOVQ    bias_base+48(FP), SI
+	SHLQ    $0x02, BX
+	MOVQ    CX, DI
+	ANDQ    $0xfffffff8, DI
+	MOVQ    CX, R8
+	SUBQ    DI, R8
+	LEAQ    ymasks<>+0(SB), CX
+	MOVQ    R8, R9
+	NEGQ    R9
+	VMOVDQU 32(CX)(R9*4), Y0
 
 row:
-	TESTQ AX, AX
-	JZ    done
-	MOVQ  DX, DI
-	MOVQ  SI, R8
-	MOVQ  CX, R9
+	XORQ R9, R9
 
-col_unrolled:
-	CMPQ    R9, $0x00000020
-	JL      col_single
-	VMOVUPS (DI), Y0
-	VADDPS  (R8), Y0, Y0
-	VMOVUPS Y0, (DI)
-	VMOVUPS 32(DI), Y0
-	VADDPS  32(R8), Y0, Y0
-	VMOVUPS Y0, 32(DI)
-	VMOVUPS 64(DI), Y0
-	VADDPS  64(R8), Y0, Y0
-	VMOVUPS Y0, 64(DI)
-	VMOVUPS 96(DI), Y0
-	VADDPS  96(R8), Y0, Y0
-	VMOVUPS Y0, 96(DI)
-	ADDQ    $0x00000080, DI
-	ADDQ    $0x00000080, R8
-	SUBQ    $0x00000020, R9
-	JMP     col_unrolled
+unrolled:
+	LEAQ    32(R9), CX
+	CMPQ    CX, DI
+	JG      single
+	VMOVUPS (DX)(R9*4), Y1
+	VADDPS  (SI)(R9*4), Y1, Y1
+	VMOVUPS Y1, (DX)(R9*4)
+	VMOVUPS 32(DX)(R9*4), Y1
+	VADDPS  32(SI)(R9*4), Y1, Y1
+	VMOVUPS Y1, 32(DX)(R9*4)
+	VMOVUPS 64(DX)(R9*4), Y1
+	VADDPS  64(SI)(R9*4), Y1, Y1
+	VMOVUPS Y1, 64(DX)(R9*4)
+	VMOVUPS 96(DX)(R9*4), Y1
+	VADDPS  96(SI)(R9*4), Y1, Y1
+	VMOVUPS Y1, 96(DX)(R9*4)
+	MOVQ    CX, R9
+	JMP     unrolled
 
-col_single:
-	CMPQ    R9, $0x00000008
-	JL      col_tail
-	VMOVUPS (DI), Y0
-	VADDPS  (R8), Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ    $0x00000020, DI
-	ADDQ    $0x00000020, R8
-	SUBQ    $0x00000008, R9
-	JMP     col_single
+single:
+	CMPQ    R9, DI
+	JGE     tail
+	VMOVUPS (DX)(R9*4), Y1
+	VADDPS  (SI)(R9*4), Y1, Y1
+	VMOVUPS Y1, (DX)(R9*4)
+	ADDQ    $0x00000008, R9
+	JMP     single
 
-col_tail:
-	TESTQ      R9, R9
-	JZ         col_done
-	LEAQ       ymasks<>+0(SB), R10
-	NEGQ       R9
-	VMOVDQU    32(R10)(R9*4), Y0
-	VMASKMOVPS (DI), Y0, Y1
-	VMASKMOVPS (R8), Y0, Y2
+tail:
+	TESTQ      R8, R8
+	JZ         next
+	VMASKMOVPS (DX)(R9*4), Y0, Y1
+	VMASKMOVPS (SI)(R9*4), Y0, Y2
 	VADDPS     Y2, Y1, Y1
-	VMASKMOVPS Y1, Y0, (DI)
+	VMASKMOVPS Y1, Y0, (DX)(R9*4)
 
-col_done:
+next:
 	ADDQ BX, DX
 	DECQ AX
-	JMP  row
-
-done:
+	JNZ  row
 	VZEROUPPER
 	RET
 
@@ -2327,67 +2323,62 @@ outside_done:
 // func addBiasAVX512(m int, n int, x []float32, ldx int, bias []float32)
 // Requires: AVX, AVX512F
 TEXT ·addBiasAVX512(SB), NOSPLIT, $0-72
-	MOVQ m+0(FP), AX
-	MOVQ n+8(FP), CX
-	MOVQ x_base+16(FP), DX
-	MOVQ ldx+40(FP), BX
-	MOVQ bias_base+48(FP), SI
-	SHLQ $0x02, BX
+	MOVQ  m+0(FP), AX
+	MOVQ  n+8(FP), CX
+	MOVQ  x_base+16(FP), DX
+	MOVQ  ldx+40(FP), BX
+	MOVQ  bias_base+48(FP), SI
+	SHLQ  $0x02, BX
+	MOVQ  CX, DI
+	ANDQ  $0xfffffff0, DI
+	MOVQ  CX, R8
+	SUBQ  DI, R8
+	LEAQ  kmasks<>+0(SB), CX
+	KMOVW (CX)(R8*2), K1
 
 row:
-	TESTQ AX, AX
-	JZ    done
-	MOVQ  DX, DI
-	MOVQ  SI, R8
-	MOVQ  CX, R9
+	XORQ R9, R9
 
-col_unrolled:
-	CMPQ    R9, $0x00000040
-	JL      col_single
-	VMOVUPS (DI), Z0
-	VADDPS  (R8), Z0, Z0
-	VMOVUPS Z0, (DI)
-	VMOVUPS 64(DI), Z0
-	VADDPS  64(R8), Z0, Z0
-	VMOVUPS Z0, 64(DI)
-	VMOVUPS 128(DI), Z0
-	VADDPS  128(R8), Z0, Z0
-	VMOVUPS Z0, 128(DI)
-	VMOVUPS 192(DI), Z0
-	VADDPS  192(R8), Z0, Z0
-	VMOVUPS Z0, 192(DI)
-	ADDQ    $0x00000100, DI
-	ADDQ    $0x00000100, R8
-	SUBQ    $0x00000040, R9
-	JMP     col_unrolled
+unrolled:
+	LEAQ    64(R9), CX
+	CMPQ    CX, DI
+	JG      single
+	VMOVUPS (DX)(R9*4), Z0
+	VADDPS  (SI)(R9*4), Z0, Z0
+	VMOVUPS Z0, (DX)(R9*4)
+	VMOVUPS 64(DX)(R9*4), Z0
+	VADDPS  64(SI)(R9*4), Z0, Z0
+	VMOVUPS Z0, 64(DX)(R9*4)
+	VMOVUPS 128(DX)(R9*4), Z0
+	VADDPS  128(SI)(R9*4), Z0, Z0
+	VMOVUPS Z0, 128(DX)(R9*4)
+	VMOVUPS 192(DX)(R9*4), Z0
+	VADDPS  192(SI)(R9*4), Z0, Z0
+	VMOVUPS Z0, 192(DX)(R9*4)
+	MOVQ    CX, R9
+	JMP     unrolled
 
-col_single:
-	CMPQ    R9, $0x00000010
-	JL      col_tail
-	VMOVUPS (DI), Z0
-	VADDPS  (R8), Z0, Z0
-	VMOVUPS Z0, (DI)
-	ADDQ    $0x00000040, DI
-	ADDQ    $0x00000040, R8
-	SUBQ    $0x00000010, R9
-	JMP     col_single
+single:
+	CMPQ    R9, DI
+	JGE     tail
+	VMOVUPS (DX)(R9*4), Z0
+	VADDPS  (SI)(R9*4), Z0, Z0
+	VMOVUPS Z0, (DX)(R9*4)
+	ADDQ    $0x00000010, R9
+	JMP     single
 
-col_tail:
-	TESTQ     R9, R9
-	JZ        col_done
-	LEAQ      kmasks<>+0(SB), R10
-	KMOVW     (R10)(R9*2), K1
-	VMOVUPS.Z (DI), K1, Z0
-	VMOVUPS.Z (R8), K1, Z1
+tail:
+	TESTQ     R8, R8
+	JZ        next
+	VMOVUPS.Z (DX)(R9*4), K1, Z0
+	VMOVUPS.Z (SI)(R9*4), K1, Z1
 	VADDPS    Z1, Z0, Z0
-	VMOVUPS   Z0, K1, (DI)
+	VMOVUPS   Z0, K1, (DX)(R9*4)
 
-col_done:
+next:
 	ADDQ BX, DX
 	DECQ AX
-	JMP  row
-
-done:
+	JNZ  row
 	VZEROUPPER
 	RET
 

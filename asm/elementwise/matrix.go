@@ -21,24 +21,49 @@ func genMatrix(s *isa) {
 	}
 `)
 	{
+		// Rows outer, columns inner: whole vectors (unrolled), then the row's
+		// partial vector, whose mask is built once for all rows.
 		rows, n, x, ld, bias := loadInt("m"), loadInt("n"), loadPtr("x"), loadInt("ldx"), loadPtr("bias")
 		SHLQ(U8(2), ld)
+		nmain, rem := GP64(), GP64()
+		MOVQ(n, nmain)
+		ANDQ(U32(-s.lanes), nmain)
+		MOVQ(n, rem)
+		SUBQ(nmain, rem)
+		tail := s.tailMask(rem) // no lanes when rem = 0
+		j := GP64()
 		Label("row")
-		TESTQ(rows, rows)
-		JZ(LabelRef("done"))
-		p, b, c := GP64(), GP64(), GP64()
-		MOVQ(x, p)
-		MOVQ(bias, b)
-		MOVQ(n, c)
-		s.stream("col", c, []reg.GPVirtual{p, b}, s.unrollCheap, func(off int, k *mask) {
-			v := s.loadOrMasked(at(p, off), k)
-			VADDPS(s.operand(at(b, off), k), v, v)
-			s.storeOrMasked(v, at(p, off), k)
-		})
+		XORQ(j, j)
+		add := func(off int, k *mask) {
+			m := Mem{Base: x, Index: j, Scale: 4, Disp: off}
+			v := s.loadOrMasked(m, k)
+			VADDPS(s.operand(Mem{Base: bias, Index: j, Scale: 4, Disp: off}, k), v, v)
+			s.storeOrMasked(v, m, k)
+		}
+		u := s.unrollCheap
+		Label("unrolled")
+		LEAQ(Mem{Base: j, Disp: u * s.lanes}, n)
+		CMPQ(n, nmain)
+		JG(LabelRef("single"))
+		for i := range u {
+			add(i*s.bytes(), nil)
+		}
+		MOVQ(n, j)
+		JMP(LabelRef("unrolled"))
+		Label("single")
+		CMPQ(j, nmain)
+		JGE(LabelRef("tail"))
+		add(0, nil)
+		ADDQ(U32(s.lanes), j)
+		JMP(LabelRef("single"))
+		Label("tail")
+		TESTQ(rem, rem)
+		JZ(LabelRef("next"))
+		add(0, &tail)
+		Label("next")
 		ADDQ(ld, x)
 		DECQ(rows)
-		JMP(LabelRef("row"))
-		Label("done")
+		JNZ(LabelRef("row"))
 		ret()
 	}
 
