@@ -41,9 +41,9 @@ func colSumsAVX2(m int, n int, x []float32, ldx int, dst []float32)
 //go:noescape
 func reluAVX2(dst []float32, src []float32)
 
-// sigmoidAVX2 sets dst[i] = 1/(1+exp(-src[i])) with AVX2, within 1e-6 (absolute) of
-// the exact value, exactly 0 and 1 at -Inf and +Inf and beyond about -88.7 and +17.4,
-// NaN for NaN:
+// sigmoidAVX2 sets dst[i] = 1/(1+exp(-src[i])) with AVX2: measured within 8.9e-8
+// (absolute) of the exact value, 2.5 ulp (relative) where the result is normal; exactly
+// 0 and 1 at -Inf and +Inf and beyond about -88.7 and +17.4; NaN for NaN:
 //
 //	for i := range dst {
 //		dst[i] = float32(1 / (1 + math.Exp(-float64(src[i]))))
@@ -52,8 +52,9 @@ func reluAVX2(dst []float32, src []float32)
 //go:noescape
 func sigmoidAVX2(dst []float32, src []float32)
 
-// tanhAVX2 sets dst[i] = tanh(src[i]) with AVX2, within 1e-6 (absolute) of the exact
-// value and a few ulp (relative), exactly -1 and 1 for |x| >= 9.5, NaN for NaN:
+// tanhAVX2 sets dst[i] = tanh(src[i]) with AVX2: measured within 8.9e-8 (absolute)
+// and 2.5 ulp (relative) of the exact value, x itself for |x| < 2^-25, exactly -1 and
+// 1 for |x| >= 9.5, NaN for NaN:
 //
 //	for i := range dst {
 //		dst[i] = float32(math.Tanh(float64(src[i])))
@@ -63,8 +64,8 @@ func sigmoidAVX2(dst []float32, src []float32)
 func tanhAVX2(dst []float32, src []float32)
 
 // expAVX2 sets dst[i] = exp(src[i]) with AVX2: the vector exp of sigmoid, tanh and
-// softmax, exposed for its exhaustive accuracy test. Within 2 ulp where the result is
-// normal, +Inf above 88.72, 0 below -103.97, NaN for NaN:
+// softmax, exposed for its exhaustive accuracy test: measured within 1.08 ulp where
+// the result is normal, +Inf above 88.72, 0 below -103.97, NaN for NaN:
 //
 //	for i := range dst {
 //		dst[i] = float32(math.Exp(float64(src[i])))
@@ -232,9 +233,9 @@ func colSumsAVX512(m int, n int, x []float32, ldx int, dst []float32)
 //go:noescape
 func reluAVX512(dst []float32, src []float32)
 
-// sigmoidAVX512 sets dst[i] = 1/(1+exp(-src[i])) with AVX512, within 1e-6 (absolute) of
-// the exact value, exactly 0 and 1 at -Inf and +Inf and beyond about -88.7 and +17.4,
-// NaN for NaN:
+// sigmoidAVX512 sets dst[i] = 1/(1+exp(-src[i])) with AVX512: measured within 8.9e-8
+// (absolute) of the exact value, 2.5 ulp (relative) where the result is normal; exactly
+// 0 and 1 at -Inf and +Inf and beyond about -88.7 and +17.4; NaN for NaN:
 //
 //	for i := range dst {
 //		dst[i] = float32(1 / (1 + math.Exp(-float64(src[i]))))
@@ -243,8 +244,9 @@ func reluAVX512(dst []float32, src []float32)
 //go:noescape
 func sigmoidAVX512(dst []float32, src []float32)
 
-// tanhAVX512 sets dst[i] = tanh(src[i]) with AVX512, within 1e-6 (absolute) of the exact
-// value and a few ulp (relative), exactly -1 and 1 for |x| >= 9.5, NaN for NaN:
+// tanhAVX512 sets dst[i] = tanh(src[i]) with AVX512: measured within 8.9e-8 (absolute)
+// and 2.5 ulp (relative) of the exact value, x itself for |x| < 2^-25, exactly -1 and
+// 1 for |x| >= 9.5, NaN for NaN:
 //
 //	for i := range dst {
 //		dst[i] = float32(math.Tanh(float64(src[i])))
@@ -254,8 +256,8 @@ func sigmoidAVX512(dst []float32, src []float32)
 func tanhAVX512(dst []float32, src []float32)
 
 // expAVX512 sets dst[i] = exp(src[i]) with AVX512: the vector exp of sigmoid, tanh and
-// softmax, exposed for its exhaustive accuracy test. Within 2 ulp where the result is
-// normal, +Inf above 88.72, 0 below -103.97, NaN for NaN:
+// softmax, exposed for its exhaustive accuracy test: measured within 1.08 ulp where
+// the result is normal, +Inf above 88.72, 0 below -103.97, NaN for NaN:
 //
 //	for i := range dst {
 //		dst[i] = float32(math.Exp(float64(src[i])))

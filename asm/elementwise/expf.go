@@ -15,6 +15,13 @@ import (
 // Q is the polynomial of fit.go. The final scaling rounds once, so results in the
 // subnormal range are rounded correctly from the polynomial's value, exp(x) is +Inf
 // for x > 88.72 and 0 for x < -103.97.
+//
+// Measured over every float32 with |x| <= 104 against float64 math.Exp
+// (kernels/exp_amd64_test.go, both instruction sets give the same bits): at most
+// 1.08 ulp where the result is a normal float32, at most 0.75 * 2^-149 where it is
+// subnormal, exactly +Inf, 0 and NaN where float64 exp rounds to those. sigmoid:
+// at most 2.49 ulp where the result is normal (x >= -87.3), 8.9e-8 absolute
+// everywhere; tanh: at most 2.46 ulp, 8.9e-8 absolute.
 
 // clamp sets x = min(max(x, lo), hi) with constants lo and hi, keeping NaN lanes
 // NaN: VMAXPS and VMINPS return their second source operand when either is NaN, so
