@@ -183,6 +183,10 @@ func neonPackA(dst []float32, trans bool, a []float32, lda, i0, p0, mc, kc int) 
 			}
 			continue
 		}
+		if rows == neonMR { // a full panel: transposed 4x4 blocks at a time in NEON
+			packTrans8NEON(&panel[0], &a[r0*lda+p0], lda, kc)
+			continue
+		}
 		for i := 0; i < rows; i++ {
 			row := a[(r0+i)*lda+p0 : (r0+i)*lda+p0+kc]
 			for p, v := range row {
@@ -211,6 +215,10 @@ func neonPackB(dst []float32, trans bool, b []float32, ldb, p0, j0, kc, nc int) 
 				copy(out, b[(p0+p)*ldb+j:(p0+p)*ldb+j+cols])
 				clear(out[cols:])
 			}
+			continue
+		}
+		if cols == neonNR { // a full panel: transposed 4x4 blocks at a time in NEON
+			packTrans12NEON(&panel[0], &b[j*ldb+p0], ldb, kc)
 			continue
 		}
 		for jj := 0; jj < cols; jj++ { // op(B)[p][j] = b[j*ldb+p]: rows of B are contiguous

@@ -187,3 +187,35 @@ func TestNEONGemmNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestNEONPackTrans checks the transposing panel copies against their definition for
+// every k up to 13 (the 4-step blocks and every tail), with padded rows whose
+// padding and the slots around dst must not be touched.
+func TestNEONPackTrans(t *testing.T) {
+	for _, w := range []int{8, 12} {
+		pack := map[int]func(dst, src *float32, ld, k int){8: packTrans8NEON, 12: packTrans12NEON}[w]
+		for k := 1; k <= 13; k++ {
+			ld := k + 3
+			src := make([]float32, (w-1)*ld+k)
+			for i := range src {
+				src[i] = float32(i)
+			}
+			buf := make([]float32, w*k+2*guardLen)
+			for i := range buf {
+				buf[i] = -1
+			}
+			pack(&buf[guardLen], &src[0], ld, k)
+			for i, v := range buf {
+				o := i - guardLen
+				want := float32(-1)
+				if o >= 0 && o < w*k {
+					p, j := o/w, o%w
+					want = src[j*ld+p]
+				}
+				if v != want {
+					t.Fatalf("w=%d k=%d: dst[%d] = %v, want %v", w, k, o, v, want)
+				}
+			}
+		}
+	}
+}

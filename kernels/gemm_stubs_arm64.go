@@ -28,3 +28,31 @@ package kernels
 //
 //go:noescape
 func sgemmKernel8x12NEON(kc int, a *float32, aStride int, b *float32, bStride int, c *float32, ldc int, alpha float32, beta float32)
+
+// packTrans8NEON copies 8 rows of k floats (row j starts at src[j*ld]) into dst
+// as k steps of 8 floats:
+//
+//	for p := 0; p < k; p++ {
+//		for j := 0; j < 8; j++ {
+//			dst[p*8+j] = src[j*ld+p]
+//		}
+//	}
+//
+// The caller guarantees that every element named above lies inside its slice.
+//
+//go:noescape
+func packTrans8NEON(dst *float32, src *float32, ld int, k int)
+
+// packTrans12NEON copies 12 rows of k floats (row j starts at src[j*ld]) into dst
+// as k steps of 12 floats:
+//
+//	for p := 0; p < k; p++ {
+//		for j := 0; j < 12; j++ {
+//			dst[p*12+j] = src[j*ld+p]
+//		}
+//	}
+//
+// The caller guarantees that every element named above lies inside its slice.
+//
+//go:noescape
+func packTrans12NEON(dst *float32, src *float32, ld int, k int)

@@ -125,5 +125,81 @@ lies inside its slice: the kernel always reads and writes the whole tile.`, gemm
 		f.I("VST1.P [%s, %s, %s], (R5)(R6)", accReg(i, 0).S4(), accReg(i, 1).S4(), accReg(i, 2).S4())
 	}
 	f.I("RET")
-	return &File{Base: "gemm", Funcs: []*Func{f}}
+	return &File{Base: "gemm", Funcs: []*Func{f, genPackTrans(gemmMR), genPackTrans(gemmNR)}}
+}
+
+// genPackTrans is the transposing copy the packing needs when a panel runs across
+// the rows of the stored matrix (op(A) = A, op(B) = B^T): w rows, each read along k,
+// become k steps of w floats. Four k steps at a time, each group of four rows is a
+// 4x4 block transposed in registers (TRN1/TRN2 on 32-bit lanes, then on 64-bit
+// halves); the last k%4 steps are copied one float at a time.
+func genPackTrans(w int) *Func {
+	doc := fmt.Sprintf(`packTrans%[1]dNEON copies %[1]d rows of k floats (row j starts at src[j*ld]) into dst
+as k steps of %[1]d floats:
+
+	for p := 0; p < k; p++ {
+		for j := 0; j < %[1]d; j++ {
+			dst[p*%[1]d+j] = src[j*ld+p]
+		}
+	}
+
+The caller guarantees that every element named above lies inside its slice.`, w)
+	f := NewFunc(fmt.Sprintf("packTrans%dNEON", w), doc,
+		[]Param{{"dst", "*float32"}, {"src", "*float32"}, {"ld", "int"}, {"k", "int"}}, nil)
+	blocks := w / 4
+	rowPtr := func(j int) string { return fmt.Sprintf("R%d", 1+j) } // R1..Rw
+	f.I("MOVD %s, R13", f.Arg("dst"))
+	f.I("MOVD %s, R1", f.Arg("src"))
+	f.I("MOVD %s, R15", f.Arg("ld"))
+	f.I("LSL $2, R15")
+	f.I("MOVD %s, R14", f.Arg("k"))
+	for j := 1; j < w; j++ {
+		f.I("ADD R15, %s, %s", rowPtr(j-1), rowPtr(j))
+	}
+	// Column kk of block b lands in V(16 + blocks*kk + b): the w floats of one k step
+	// are consecutive registers, stored by one VST1.
+	col := func(b, kk int) V { return V(16 + blocks*kk + b) }
+	f.I("CMP $4, R14")
+	f.I("BLT tail")
+	f.Label("block")
+	for j := 0; j < w; j++ {
+		f.I("VLD1.P 16(%s), [%s]", rowPtr(j), V(j).S4())
+	}
+	t := [4]V{12, 13, 14, 15}
+	for b := 0; b < blocks; b++ {
+		r := [4]V{V(4 * b), V(4*b + 1), V(4*b + 2), V(4*b + 3)}
+		f.I("VTRN1 %s, %s, %s", r[1].S4(), r[0].S4(), t[0].S4()) // r0k0 r1k0 r0k2 r1k2
+		f.I("VTRN2 %s, %s, %s", r[1].S4(), r[0].S4(), t[1].S4()) // r0k1 r1k1 r0k3 r1k3
+		f.I("VTRN1 %s, %s, %s", r[3].S4(), r[2].S4(), t[2].S4()) // r2k0 r3k0 r2k2 r3k2
+		f.I("VTRN2 %s, %s, %s", r[3].S4(), r[2].S4(), t[3].S4()) // r2k1 r3k1 r2k3 r3k3
+		d2 := func(v V) string { return fmt.Sprintf("V%d.D2", v) }
+		f.I("VTRN1 %s, %s, %s", d2(t[2]), d2(t[0]), d2(col(b, 0)))
+		f.I("VTRN1 %s, %s, %s", d2(t[3]), d2(t[1]), d2(col(b, 1)))
+		f.I("VTRN2 %s, %s, %s", d2(t[2]), d2(t[0]), d2(col(b, 2)))
+		f.I("VTRN2 %s, %s, %s", d2(t[3]), d2(t[1]), d2(col(b, 3)))
+	}
+	for kk := 0; kk < 4; kk++ {
+		var regs []V
+		for b := 0; b < blocks; b++ {
+			regs = append(regs, col(b, kk))
+		}
+		emitGroups(&f.Seq, regs, func(list string, n int) string { return fmt.Sprintf("VST1.P [%s], %d(R13)", list, 16*n) })
+	}
+	f.I("SUB $4, R14")
+	f.I("CMP $4, R14")
+	f.I("BGE block")
+	f.Label("tail")
+	f.I("CBZ R14, done")
+	f.Label("step")
+	for j := 0; j < w; j++ {
+		f.I("FMOVS.P 4(%s), F%d", rowPtr(j), j)
+	}
+	for j := 0; j < w; j++ {
+		f.I("FMOVS.P F%d, 4(R13)", j)
+	}
+	f.I("SUBS $1, R14")
+	f.I("BNE step")
+	f.Label("done")
+	f.I("RET")
+	return f
 }

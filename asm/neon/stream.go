@@ -87,15 +87,14 @@ type Stream struct {
 
 // mapLoop describes one streaming loop over n elements, counted down in Count.
 type mapLoop struct {
-	Count    string   // general register holding the number of elements left
-	In, Out  []Stream // cursors; an in-place slice has one cursor in each list
-	Unroll   int      // vectors per stream per iteration of the main loop
-	Body     Body
-	Sum      bool // the body's last result is summed (into Sums), not stored
-	Prefix   string
-	sumRegs  []V // per-copy vector accumulators, when Sum
-	sumTail  V   // scalar accumulator of the one-float loop, when Sum
-	regsUsed int
+	Count   string   // general register holding the number of elements left
+	In, Out []Stream // cursors; an in-place slice has one cursor in each list
+	Unroll  int      // vectors per stream per iteration of the main loop
+	Body    Body
+	Sum     bool   // the body's last result is summed (see prepareSums), not stored
+	Prefix  string // of the labels, so that one function can hold several loops
+	sumRegs []V    // per-copy vector accumulators, when Sum
+	sumTail V      // scalar accumulator of the one-float loop, when Sum
 }
 
 // emit appends the three loops to s. Registers for the accumulators of Sum are
@@ -157,7 +156,6 @@ func (l *mapLoop) emit(s *Seq, r *Regs) {
 				emitGroups(s, regs, func(g string, n int) string { return fmt.Sprintf("VST1.P [%s], %d(%s)", g, 16*n, st.Ptr) })
 			}
 		}
-		l.regsUsed = max(l.regsUsed, r.low)
 		r.low = base
 	}
 	if l.Unroll > 1 {
