@@ -35,7 +35,9 @@ func (s *isa) bytes() int { return 4 * s.lanes }
 func (s *isa) fn(base string) string { return base + s.name }
 
 // vec allocates a vector register of the set's width. AVX2 code must end up in
-// Y0-Y15 only (the VEX encoding cannot name the others); main checks the output.
+// Y0-Y15 only (the VEX encoding cannot name the others, and the Go assembler would
+// silently emit AVX-512 instructions for them): TestGeneratedAssembly in kernels
+// checks the output.
 func (s *isa) vec() reg.VecVirtual {
 	if s.evex {
 		return ZMM()
