@@ -337,13 +337,18 @@ func fileIndex(i, in, out int, bias bool) int {
 }
 
 // parseHeader decodes the header JSON: tensor entries and the metadata. It rejects
-// anything but one object (padded with spaces only), duplicate keys, unknown fields
+// anything but one valid JSON object (padded with spaces only), duplicate keys, unknown fields
 // in a tensor entry and non-string metadata values.
 func parseHeader(h []byte, name string) (map[string]tensorInfo, map[string]string, error) {
 	if h[0] != '{' {
 		return nil, nil, fileErr(name, "header", "want a JSON object starting with '{', got %q", h[:min(len(h), 16)])
 	}
 	end := len(bytes.TrimRight(h, " "))
+	if !json.Valid(h[:end]) {
+		var v any
+		err := json.Unmarshal(h[:end], &v)
+		return nil, nil, fileErr(name, "header", "invalid JSON: %v", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(h[:end]))
 	dec.DisallowUnknownFields()
 	bad := func(err error) error {
@@ -379,9 +384,6 @@ func parseHeader(h []byte, name string) (map[string]tensorInfo, map[string]strin
 	}
 	if _, err := dec.Token(); err != nil { // '}'
 		return nil, nil, bad(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, fileErr(name, "header", "data after the JSON object at byte %d (only space padding is allowed)", dec.InputOffset())
 	}
 	if meta == nil {
 		return nil, nil, fileErr(name, "__metadata__", "missing: the architecture is stored there")
