@@ -3,7 +3,8 @@
 # (check-neon-encodings.sh), then cross-compiles the test binaries of the packages
 # below for linux/arm64 and runs them under Debian's qemu-aarch64-static, with -short
 # (emulation is 10-50x slower). For each package it prints the result and the kernel
-# backends its tests ran on. The MNIST files for the arm64 training test
+# backends its tests ran on; last, the dispatch tests of the purego and noasm builds.
+# The MNIST files for the arm64 training test
 # (mlp/train_arm64_test.go) are fetched on the host first, since the go command
 # cannot run inside the emulated test, and passed in SIMDMLP_MNIST_DIR.
 #
@@ -52,6 +53,17 @@ for pkg in "${packages[@]}"; do
     grep -E -- '--- FAIL|^panic:|_test\.go:[0-9]+:' "$log" | head -n 60 | sed 's/^/  /'
   fi
   rm -f "$log"
+done
+# The pure-Go builds: generic only, and neon refused by name (the rest of their suite
+# is the generic backend's, run above).
+for tags in purego noasm; do
+  if out=$(GOARCH=arm64 go test -count=1 -short -tags "$tags" -exec qemu-aarch64-static -run 'Dispatch|Backend' ./kernels/ 2>&1); then
+    echo "test-arm64: ok ./kernels/ -tags $tags: dispatch tests, linux/arm64 under qemu-aarch64-static; kernel backends: generic only"
+  else
+    echo "test-arm64: FAIL ./kernels/ -tags $tags: dispatch tests"
+    echo "$out" | sed 's/^/  /'
+    status=1
+  fi
 done
 echo "test-arm64: $([ $status = 0 ] && echo PASS || echo FAIL) in $((SECONDS - total)) s"
 exit $status
