@@ -250,13 +250,14 @@ func TestGemmPlanTiles(t *testing.T) {
 	}
 }
 
-// TestGemmPlanK crosses the unroll and the kc blocking with K, for tile-edge M and N.
+// TestGemmPlanK crosses the unroll and the kc blocking (kcDirect with B in place, kc
+// with B packed) with K, for tile-edge M and N.
 func TestGemmPlanK(t *testing.T) {
 	for _, pu := range blkPlans(t) {
 		t.Run(pu.name, func(t *testing.T) {
 			p := pu.plan
 			rng := rand.New(rand.NewPCG(3, 4))
-			ks := []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 13, p.kc - 1, p.kc, p.kc + 1, 2*p.kc + 3}
+			ks := []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 13, p.kcDirect - 1, p.kcDirect, p.kcDirect + 1, p.kc - 1, p.kc, p.kc + 1, 2*p.kc + 3}
 			ms := []int{1, p.mr - 1, p.mr, p.mr + 1, 2*p.mr + 3}
 			ns := []int{1, p.lanes - 1, p.lanes + 1, p.nr(), p.nr() + 1, 2*p.nr() + 5}
 			for _, tr := range blkTransposes {
