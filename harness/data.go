@@ -77,11 +77,13 @@ func (d *Dataset) Subset(nTrain, nTest int) (*Dataset, error) {
 // files, gzipped or not), or, when dir is "", the canonical MNIST files fetched and
 // verified through the Go module proxy.
 func LoadDataset(ctx context.Context, dir string) (*Dataset, error) {
+	source := dir
 	if dir == "" {
 		var err error
 		if dir, err = mnistdata.Fetch(ctx); err != nil {
 			return nil, err
 		}
+		source = fmt.Sprintf("MNIST from the Go module proxy (%s@%s, md5-verified)", mnistdata.Module, mnistdata.Version)
 	}
 	ds, err := idx.LoadDir(dir)
 	if err != nil {
@@ -98,5 +100,5 @@ func LoadDataset(ctx context.Context, dir string) (*Dataset, error) {
 	conv := func(s *idx.Set) *mlp.Data {
 		return &mlp.Data{N: s.Images.N, Features: s.Images.Rows * s.Images.Cols, Classes: idx.Classes, X: s.Images.Pix, Y: s.Labels}
 	}
-	return NewDataset(conv(&ds.Train), conv(&ds.Test), files, dir)
+	return NewDataset(conv(&ds.Train), conv(&ds.Test), files, source)
 }

@@ -152,7 +152,9 @@ func BuildReport(s *Sweep, ri RunInfo, records []Record) (*Report, error) {
 			}
 			st.Rows = append(st.Rows, rr)
 		}
-		st.OurPick = ourPick(st.Rows)
+		if sp.Stage != "final" {
+			st.OurPick = ourPick(st.Rows)
+		}
 		st.Checks = pickChecks(s, st)
 		rep.Stages = append(rep.Stages, st)
 	}

@@ -220,12 +220,14 @@ func (rep *Report) accuracySVG(st *StageReport) ([]byte, error) {
 		}
 		for k, proto := range reportProtocols {
 			var ep errPoints
+			seeds := 0
 			for i, r := range st.Rows {
 				c := r.Cells[proto]
 				if c == nil {
 					continue
 				}
 				s := m.ours(c)
+				seeds = max(seeds, s.N)
 				ep.XYs = append(ep.XYs, plotter.XY{X: float64(i) + 0.15*float64(2*k-1), Y: 100 * s.Mean})
 				ep.err = append(ep.err, 100*s.SD)
 			}
@@ -246,7 +248,11 @@ func (rep *Report) accuracySVG(st *StageReport) ([]byte, error) {
 			}
 			bars.Color = protoColor(proto)
 			p.Add(s, bars)
-			p.Legend.Add("ours, "+protoName(proto)+" (mean ± sd)", s)
+			label := "ours, " + protoName(proto) + " (1 seed)"
+			if seeds > 1 {
+				label = "ours, " + protoName(proto) + " (mean ± sd over seeds)"
+			}
+			p.Legend.Add(label, s)
 		}
 		finish(p)
 		plots[0] = append(plots[0], p)
