@@ -15,7 +15,11 @@ import (
 
 // tinyDataset is a synthetic 3-class problem small enough to train in milliseconds:
 // each class brightens its own third of 12 pixels, plus noise.
-func tinyDataset(t testing.TB) *Dataset {
+func tinyDataset(t testing.TB) *Dataset { return tinyDatasetSignal(t, 100) }
+
+// tinyDatasetSignal is tinyDataset with the class signal's strength chosen (smaller is
+// harder).
+func tinyDatasetSignal(t testing.TB, signal int) *Dataset {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 11))
 	gen := func(n int) *mlp.Data {
@@ -26,7 +30,7 @@ func tinyDataset(t testing.TB) *Dataset {
 			for j := range 12 {
 				v := rng.IntN(120)
 				if j/4 == c {
-					v += 100
+					v += signal
 				}
 				d.X[i*12+j] = uint8(v)
 			}
@@ -235,5 +239,76 @@ func TestRunnerResources(t *testing.T) {
 	r := &Runner{Jobs: 2, Threads: 2, CPUs: 2}
 	if _, _, err := r.Resources(); err == nil || err.Error() != "j 2 x threads 2 = 4 exceeds the 2 CPUs this process may use" {
 		t.Errorf("oversubscription: %v", err)
+	}
+}
+
+// The adaptive order end to end: the activations stage is planned from the depth_width
+// row with the best clean validation accuracy actually measured.
+func TestAdaptiveRunUsesMeasuredWinner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 22 networks")
+	}
+	ds := tinyDatasetSignal(t, 30)
+	s := mustSweep(t)
+	o := PlanOptions{Stages: []string{"depth_width", "activations"}, Seeds: []uint64{1}, Protocols: []mlp.Protocol{mlp.Clean}, Order: OrderAdaptive, EpochsCap: 1}
+	st, err := OpenStore(filepath.Join(t.TempDir(), "r.jsonl"), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := &Runner{Plan: SweepPlanner(s, o, ds.Fingerprint()), Data: ds, Store: st, Provenance: BuildProvenance(nil), CPUs: 2}
+	sum, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := st.Records()
+	// depth_width: 13 trials; activations: 9 rows, one of which (the pick's own
+	// activations) may repeat the winner's trial.
+	if !sum.Complete || sum.Ran != len(recs) || len(recs) < 21 || len(recs) > 22 {
+		t.Fatalf("summary %+v, %d records", sum, len(recs))
+	}
+	// The winner, found here from the records by row order (first on a tie).
+	byKey := recordMap(recs)
+	rows, err := s.StageConfigs("depth_width", InitialPicks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, bestVal := -1, -1.0
+	for i, rc := range rows {
+		c := cloneConfig(rc.Config)
+		c.Epochs, c.Seed, c.Protocol = 1, 1, mlp.Clean
+		key, _ := TrialKey(c, ds.Fingerprint())
+		rec, ok := byKey[key]
+		if !ok {
+			t.Fatalf("depth_width/%d not recorded", i+1)
+		}
+		if float64(rec.ValAcc) > bestVal {
+			best, bestVal = i, float64(rec.ValAcc)
+		}
+	}
+	want := rows[best].Config.Hidden
+	t.Logf("measured depth_width winner: row %d (%s), clean val %.4f", best+1, hiddenLabel(rows[best].Config), bestVal)
+	if best == 3 {
+		t.Fatal("the measured winner is the report's pick: this data cannot tell the orders apart; change the data")
+	}
+	// The 8 activations rows other than relu-relu are the trials with a non-relu layer.
+	n := 0
+	for _, rec := range recs {
+		h := rec.Config.Hidden
+		if !slices.ContainsFunc(h, func(l mlp.Layer) bool { return l.Act != kernels.ReLU }) {
+			continue
+		}
+		n++
+		if len(h) != len(want) {
+			t.Fatalf("activations trial has %d layers, the measured winner %d", len(h), len(want))
+		}
+		for i := range h {
+			if h[i].Width != want[i].Width {
+				t.Fatalf("activations trial widths %v, measured winner %v", h, want)
+			}
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d activations trials with a non-relu layer, want 8", n)
 	}
 }
