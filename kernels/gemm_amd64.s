@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func sgemmKernelAVX2_4x24(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// func sgemmKernelAVX2_4x24(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernelAVX2_4x24(SB), NOSPLIT, $0-80
+TEXT ·sgemmKernelAVX2_4x24(SB), NOSPLIT, $0-88
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
 	MOVQ       b+16(FP), DX
@@ -14,6 +14,8 @@ TEXT ·sgemmKernelAVX2_4x24(SB), NOSPLIT, $0-80
 	SHLQ       $0x02, BX
 	LEAQ       (BX)(BX*2), SI
 	MOVQ       pf+32(FP), DI
+	MOVQ       pfs+40(FP), R8
+	LEAQ       (R8)(R8*2), R9
 	VXORPS     Y0, Y0, Y0
 	VXORPS     Y1, Y1, Y1
 	VXORPS     Y2, Y2, Y2
@@ -26,25 +28,24 @@ TEXT ·sgemmKernelAVX2_4x24(SB), NOSPLIT, $0-80
 	VXORPS     Y9, Y9, Y9
 	VXORPS     Y10, Y10, Y10
 	VXORPS     Y11, Y11, Y11
-	ADDQ       DX, DI
-	MOVQ       c+40(FP), R8
-	MOVQ       ldc+48(FP), R9
-	SHLQ       $0x02, R9
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 92(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 92(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 92(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 92(R8)
+	MOVQ       c+48(FP), R10
+	MOVQ       ldc+56(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 92(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 92(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 92(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 92(R10)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
@@ -73,9 +74,9 @@ loop:
 	VFMADD231PS  Y15, Y12, Y9
 	VFMADD231PS  Y15, Y13, Y10
 	VFMADD231PS  Y15, Y14, Y11
-	PREFETCHT2   (DI)(BX*1)
-	PREFETCHT2   64(DI)(BX*1)
-	PREFETCHT2   92(DI)(BX*1)
+	PREFETCHT2   (DI)(R8*1)
+	PREFETCHT2   64(DI)(R8*1)
+	PREFETCHT2   92(DI)(R8*1)
 	VMOVUPS      (DX)(BX*1), Y12
 	VMOVUPS      32(DX)(BX*1), Y13
 	VMOVUPS      64(DX)(BX*1), Y14
@@ -95,9 +96,9 @@ loop:
 	VFMADD231PS  Y15, Y12, Y9
 	VFMADD231PS  Y15, Y13, Y10
 	VFMADD231PS  Y15, Y14, Y11
-	PREFETCHT2   (DI)(BX*2)
-	PREFETCHT2   64(DI)(BX*2)
-	PREFETCHT2   92(DI)(BX*2)
+	PREFETCHT2   (DI)(R8*2)
+	PREFETCHT2   64(DI)(R8*2)
+	PREFETCHT2   92(DI)(R8*2)
 	VMOVUPS      (DX)(BX*2), Y12
 	VMOVUPS      32(DX)(BX*2), Y13
 	VMOVUPS      64(DX)(BX*2), Y14
@@ -117,9 +118,9 @@ loop:
 	VFMADD231PS  Y15, Y12, Y9
 	VFMADD231PS  Y15, Y13, Y10
 	VFMADD231PS  Y15, Y14, Y11
-	PREFETCHT2   (DI)(SI*1)
-	PREFETCHT2   64(DI)(SI*1)
-	PREFETCHT2   92(DI)(SI*1)
+	PREFETCHT2   (DI)(R9*1)
+	PREFETCHT2   64(DI)(R9*1)
+	PREFETCHT2   92(DI)(R9*1)
 	VMOVUPS      (DX)(SI*1), Y12
 	VMOVUPS      32(DX)(SI*1), Y13
 	VMOVUPS      64(DX)(SI*1), Y14
@@ -141,7 +142,7 @@ loop:
 	VFMADD231PS  Y15, Y14, Y11
 	ADDQ         $0x00000040, CX
 	LEAQ         (DX)(BX*4), DX
-	LEAQ         (DI)(BX*4), DI
+	LEAQ         (DI)(R8*4), DI
 	SUBQ         $0x04, AX
 	JGE          loop
 
@@ -171,12 +172,12 @@ tailloop:
 	VFMADD231PS  Y15, Y14, Y11
 	ADDQ         $0x00000010, CX
 	ADDQ         BX, DX
-	ADDQ         BX, DI
+	ADDQ         R8, DI
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	VBROADCASTSS alpha+56(FP), Y12
+	VBROADCASTSS alpha+64(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
 	VMULPS       Y12, Y2, Y2
@@ -189,14 +190,14 @@ store:
 	VMULPS       Y12, Y9, Y9
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         rows+64(FP), DX
-	MOVQ         cols+72(FP), BX
-	MOVL         beta+60(FP), SI
+	MOVQ         rows+72(FP), DX
+	MOVQ         cols+80(FP), BX
+	MOVL         beta+68(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+60(FP), Y13
+	VBROADCASTSS beta+68(FP), Y13
 	CMPQ         DX, $0x04
 	JNE          edge
 	CMPQ         BX, $0x18
@@ -345,9 +346,9 @@ DATA sgemmMaskAVX2<>+56(SB)/4, $0x00000000
 DATA sgemmMaskAVX2<>+60(SB)/4, $0x00000000
 GLOBL sgemmMaskAVX2<>(SB), RODATA|NOPTR, $64
 
-// func sgemmKernelAVX2_4x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// func sgemmKernelAVX2_4x16(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernelAVX2_4x16(SB), NOSPLIT, $0-80
+TEXT ·sgemmKernelAVX2_4x16(SB), NOSPLIT, $0-88
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
 	MOVQ       b+16(FP), DX
@@ -355,6 +356,8 @@ TEXT ·sgemmKernelAVX2_4x16(SB), NOSPLIT, $0-80
 	SHLQ       $0x02, BX
 	LEAQ       (BX)(BX*2), SI
 	MOVQ       pf+32(FP), DI
+	MOVQ       pfs+40(FP), R8
+	LEAQ       (R8)(R8*2), R9
 	VXORPS     Y0, Y0, Y0
 	VXORPS     Y1, Y1, Y1
 	VXORPS     Y2, Y2, Y2
@@ -363,21 +366,20 @@ TEXT ·sgemmKernelAVX2_4x16(SB), NOSPLIT, $0-80
 	VXORPS     Y5, Y5, Y5
 	VXORPS     Y6, Y6, Y6
 	VXORPS     Y7, Y7, Y7
-	ADDQ       DX, DI
-	MOVQ       c+40(FP), R8
-	MOVQ       ldc+48(FP), R9
-	SHLQ       $0x02, R9
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
+	MOVQ       c+48(FP), R10
+	MOVQ       ldc+56(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
@@ -400,8 +402,8 @@ loop:
 	VBROADCASTSS 12(CX), Y13
 	VFMADD231PS  Y13, Y8, Y6
 	VFMADD231PS  Y13, Y9, Y7
-	PREFETCHT2   (DI)(BX*1)
-	PREFETCHT2   60(DI)(BX*1)
+	PREFETCHT2   (DI)(R8*1)
+	PREFETCHT2   60(DI)(R8*1)
 	VMOVUPS      (DX)(BX*1), Y8
 	VMOVUPS      32(DX)(BX*1), Y9
 	VBROADCASTSS 16(CX), Y14
@@ -416,8 +418,8 @@ loop:
 	VBROADCASTSS 28(CX), Y11
 	VFMADD231PS  Y11, Y8, Y6
 	VFMADD231PS  Y11, Y9, Y7
-	PREFETCHT2   (DI)(BX*2)
-	PREFETCHT2   60(DI)(BX*2)
+	PREFETCHT2   (DI)(R8*2)
+	PREFETCHT2   60(DI)(R8*2)
 	VMOVUPS      (DX)(BX*2), Y8
 	VMOVUPS      32(DX)(BX*2), Y9
 	VBROADCASTSS 32(CX), Y12
@@ -432,8 +434,8 @@ loop:
 	VBROADCASTSS 44(CX), Y15
 	VFMADD231PS  Y15, Y8, Y6
 	VFMADD231PS  Y15, Y9, Y7
-	PREFETCHT2   (DI)(SI*1)
-	PREFETCHT2   60(DI)(SI*1)
+	PREFETCHT2   (DI)(R9*1)
+	PREFETCHT2   60(DI)(R9*1)
 	VMOVUPS      (DX)(SI*1), Y8
 	VMOVUPS      32(DX)(SI*1), Y9
 	VBROADCASTSS 48(CX), Y10
@@ -450,7 +452,7 @@ loop:
 	VFMADD231PS  Y13, Y9, Y7
 	ADDQ         $0x00000040, CX
 	LEAQ         (DX)(BX*4), DX
-	LEAQ         (DI)(BX*4), DI
+	LEAQ         (DI)(R8*4), DI
 	SUBQ         $0x04, AX
 	JGE          loop
 
@@ -475,12 +477,12 @@ tailloop:
 	VFMADD231PS  Y13, Y9, Y7
 	ADDQ         $0x00000010, CX
 	ADDQ         BX, DX
-	ADDQ         BX, DI
+	ADDQ         R8, DI
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	VBROADCASTSS alpha+56(FP), Y8
+	VBROADCASTSS alpha+64(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
 	VMULPS       Y8, Y2, Y2
@@ -489,14 +491,14 @@ store:
 	VMULPS       Y8, Y5, Y5
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         rows+64(FP), DX
-	MOVQ         cols+72(FP), BX
-	MOVL         beta+60(FP), SI
+	MOVQ         rows+72(FP), DX
+	MOVQ         cols+80(FP), BX
+	MOVL         beta+68(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+60(FP), Y9
+	VBROADCASTSS beta+68(FP), Y9
 	CMPQ         DX, $0x04
 	JNE          edge
 	CMPQ         BX, $0x10
@@ -603,9 +605,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmKernelAVX2_4x8(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// func sgemmKernelAVX2_4x8(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernelAVX2_4x8(SB), NOSPLIT, $0-80
+TEXT ·sgemmKernelAVX2_4x8(SB), NOSPLIT, $0-88
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
 	MOVQ       b+16(FP), DX
@@ -613,25 +615,26 @@ TEXT ·sgemmKernelAVX2_4x8(SB), NOSPLIT, $0-80
 	SHLQ       $0x02, BX
 	LEAQ       (BX)(BX*2), SI
 	MOVQ       pf+32(FP), DI
+	MOVQ       pfs+40(FP), R8
+	LEAQ       (R8)(R8*2), R9
 	VXORPS     Y0, Y0, Y0
 	VXORPS     Y1, Y1, Y1
 	VXORPS     Y2, Y2, Y2
 	VXORPS     Y3, Y3, Y3
-	ADDQ       DX, DI
-	MOVQ       c+40(FP), R8
-	MOVQ       ldc+48(FP), R9
-	SHLQ       $0x02, R9
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 28(R8)
+	MOVQ       c+48(FP), R10
+	MOVQ       ldc+56(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 28(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 28(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 28(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 28(R10)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
@@ -649,8 +652,8 @@ loop:
 	VFMADD231PS  Y7, Y4, Y2
 	VBROADCASTSS 12(CX), Y8
 	VFMADD231PS  Y8, Y4, Y3
-	PREFETCHT2   (DI)(BX*1)
-	PREFETCHT2   28(DI)(BX*1)
+	PREFETCHT2   (DI)(R8*1)
+	PREFETCHT2   28(DI)(R8*1)
 	VMOVUPS      (DX)(BX*1), Y4
 	VBROADCASTSS 16(CX), Y9
 	VFMADD231PS  Y9, Y4, Y0
@@ -660,8 +663,8 @@ loop:
 	VFMADD231PS  Y11, Y4, Y2
 	VBROADCASTSS 28(CX), Y12
 	VFMADD231PS  Y12, Y4, Y3
-	PREFETCHT2   (DI)(BX*2)
-	PREFETCHT2   28(DI)(BX*2)
+	PREFETCHT2   (DI)(R8*2)
+	PREFETCHT2   28(DI)(R8*2)
 	VMOVUPS      (DX)(BX*2), Y4
 	VBROADCASTSS 32(CX), Y13
 	VFMADD231PS  Y13, Y4, Y0
@@ -671,8 +674,8 @@ loop:
 	VFMADD231PS  Y15, Y4, Y2
 	VBROADCASTSS 44(CX), Y5
 	VFMADD231PS  Y5, Y4, Y3
-	PREFETCHT2   (DI)(SI*1)
-	PREFETCHT2   28(DI)(SI*1)
+	PREFETCHT2   (DI)(R9*1)
+	PREFETCHT2   28(DI)(R9*1)
 	VMOVUPS      (DX)(SI*1), Y4
 	VBROADCASTSS 48(CX), Y6
 	VFMADD231PS  Y6, Y4, Y0
@@ -684,7 +687,7 @@ loop:
 	VFMADD231PS  Y9, Y4, Y3
 	ADDQ         $0x00000040, CX
 	LEAQ         (DX)(BX*4), DX
-	LEAQ         (DI)(BX*4), DI
+	LEAQ         (DI)(R8*4), DI
 	SUBQ         $0x04, AX
 	JGE          loop
 
@@ -704,24 +707,24 @@ tailloop:
 	VFMADD231PS  Y8, Y4, Y3
 	ADDQ         $0x00000010, CX
 	ADDQ         BX, DX
-	ADDQ         BX, DI
+	ADDQ         R8, DI
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	VBROADCASTSS alpha+56(FP), Y4
+	VBROADCASTSS alpha+64(FP), Y4
 	VMULPS       Y4, Y0, Y0
 	VMULPS       Y4, Y1, Y1
 	VMULPS       Y4, Y2, Y2
 	VMULPS       Y4, Y3, Y3
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), CX
 	SHLQ         $0x02, CX
-	MOVQ         rows+64(FP), DX
-	MOVQ         cols+72(FP), BX
-	MOVL         beta+60(FP), SI
+	MOVQ         rows+72(FP), DX
+	MOVQ         cols+80(FP), BX
+	MOVL         beta+68(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+60(FP), Y5
+	VBROADCASTSS beta+68(FP), Y5
 	CMPQ         DX, $0x04
 	JNE          edge
 	CMPQ         BX, $0x08
@@ -804,9 +807,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·sgemmKernelAVX512_8x48(SB), NOSPLIT, $0-80
+TEXT ·sgemmKernelAVX512_8x48(SB), NOSPLIT, $0-88
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
 	MOVQ       b+16(FP), DX
@@ -814,6 +817,8 @@ TEXT ·sgemmKernelAVX512_8x48(SB), NOSPLIT, $0-80
 	SHLQ       $0x02, BX
 	LEAQ       (BX)(BX*2), SI
 	MOVQ       pf+32(FP), DI
+	MOVQ       pfs+40(FP), R8
+	LEAQ       (R8)(R8*2), R9
 	VPXORD     Z0, Z0, Z0
 	VPXORD     Z1, Z1, Z1
 	VPXORD     Z2, Z2, Z2
@@ -838,49 +843,48 @@ TEXT ·sgemmKernelAVX512_8x48(SB), NOSPLIT, $0-80
 	VPXORD     Z21, Z21, Z21
 	VPXORD     Z22, Z22, Z22
 	VPXORD     Z23, Z23, Z23
-	ADDQ       DX, DI
-	MOVQ       c+40(FP), R8
-	MOVQ       ldc+48(FP), R9
-	SHLQ       $0x02, R9
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 188(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 188(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 188(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 188(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 188(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 188(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 188(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 188(R8)
+	MOVQ       c+48(FP), R10
+	MOVQ       ldc+56(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 128(R10)
+	PREFETCHT0 188(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 128(R10)
+	PREFETCHT0 188(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 128(R10)
+	PREFETCHT0 188(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 128(R10)
+	PREFETCHT0 188(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 128(R10)
+	PREFETCHT0 188(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 128(R10)
+	PREFETCHT0 188(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 128(R10)
+	PREFETCHT0 188(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 128(R10)
+	PREFETCHT0 188(R10)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
@@ -926,10 +930,10 @@ loop:
 	VFMADD231PS  Z29, Z24, Z21
 	VFMADD231PS  Z29, Z25, Z22
 	VFMADD231PS  Z29, Z26, Z23
-	PREFETCHT2   (DI)(BX*1)
-	PREFETCHT2   64(DI)(BX*1)
-	PREFETCHT2   128(DI)(BX*1)
-	PREFETCHT2   188(DI)(BX*1)
+	PREFETCHT2   (DI)(R8*1)
+	PREFETCHT2   64(DI)(R8*1)
+	PREFETCHT2   128(DI)(R8*1)
+	PREFETCHT2   188(DI)(R8*1)
 	VMOVUPS      (DX)(BX*1), Z24
 	VMOVUPS      64(DX)(BX*1), Z25
 	VMOVUPS      128(DX)(BX*1), Z26
@@ -965,10 +969,10 @@ loop:
 	VFMADD231PS  Z27, Z24, Z21
 	VFMADD231PS  Z27, Z25, Z22
 	VFMADD231PS  Z27, Z26, Z23
-	PREFETCHT2   (DI)(BX*2)
-	PREFETCHT2   64(DI)(BX*2)
-	PREFETCHT2   128(DI)(BX*2)
-	PREFETCHT2   188(DI)(BX*2)
+	PREFETCHT2   (DI)(R8*2)
+	PREFETCHT2   64(DI)(R8*2)
+	PREFETCHT2   128(DI)(R8*2)
+	PREFETCHT2   188(DI)(R8*2)
 	VMOVUPS      (DX)(BX*2), Z24
 	VMOVUPS      64(DX)(BX*2), Z25
 	VMOVUPS      128(DX)(BX*2), Z26
@@ -1004,10 +1008,10 @@ loop:
 	VFMADD231PS  Z30, Z24, Z21
 	VFMADD231PS  Z30, Z25, Z22
 	VFMADD231PS  Z30, Z26, Z23
-	PREFETCHT2   (DI)(SI*1)
-	PREFETCHT2   64(DI)(SI*1)
-	PREFETCHT2   128(DI)(SI*1)
-	PREFETCHT2   188(DI)(SI*1)
+	PREFETCHT2   (DI)(R9*1)
+	PREFETCHT2   64(DI)(R9*1)
+	PREFETCHT2   128(DI)(R9*1)
+	PREFETCHT2   188(DI)(R9*1)
 	VMOVUPS      (DX)(SI*1), Z24
 	VMOVUPS      64(DX)(SI*1), Z25
 	VMOVUPS      128(DX)(SI*1), Z26
@@ -1045,7 +1049,7 @@ loop:
 	VFMADD231PS  Z28, Z26, Z23
 	ADDQ         $0x00000080, CX
 	LEAQ         (DX)(BX*4), DX
-	LEAQ         (DI)(BX*4), DI
+	LEAQ         (DI)(R8*4), DI
 	SUBQ         $0x04, AX
 	JGE          loop
 
@@ -1091,12 +1095,12 @@ tailloop:
 	VFMADD231PS  Z29, Z26, Z23
 	ADDQ         $0x00000020, CX
 	ADDQ         BX, DX
-	ADDQ         BX, DI
+	ADDQ         R8, DI
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	VBROADCASTSS alpha+56(FP), Z24
+	VBROADCASTSS alpha+64(FP), Z24
 	VMULPS       Z24, Z0, Z0
 	VMULPS       Z24, Z1, Z1
 	VMULPS       Z24, Z2, Z2
@@ -1121,14 +1125,14 @@ store:
 	VMULPS       Z24, Z21, Z21
 	VMULPS       Z24, Z22, Z22
 	VMULPS       Z24, Z23, Z23
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), DX
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         rows+64(FP), BX
-	MOVQ         cols+72(FP), CX
-	MOVL         beta+60(FP), SI
+	MOVQ         rows+72(FP), BX
+	MOVQ         cols+80(FP), CX
+	MOVL         beta+68(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+60(FP), Z25
+	VBROADCASTSS beta+68(FP), Z25
 	CMPQ         BX, $0x08
 	JNE          edge
 	CMPQ         CX, $0x30
@@ -1369,9 +1373,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·sgemmKernelAVX512_8x32(SB), NOSPLIT, $0-80
+TEXT ·sgemmKernelAVX512_8x32(SB), NOSPLIT, $0-88
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
 	MOVQ       b+16(FP), DX
@@ -1379,6 +1383,8 @@ TEXT ·sgemmKernelAVX512_8x32(SB), NOSPLIT, $0-80
 	SHLQ       $0x02, BX
 	LEAQ       (BX)(BX*2), SI
 	MOVQ       pf+32(FP), DI
+	MOVQ       pfs+40(FP), R8
+	LEAQ       (R8)(R8*2), R9
 	VPXORD     Z0, Z0, Z0
 	VPXORD     Z1, Z1, Z1
 	VPXORD     Z2, Z2, Z2
@@ -1395,41 +1401,40 @@ TEXT ·sgemmKernelAVX512_8x32(SB), NOSPLIT, $0-80
 	VPXORD     Z13, Z13, Z13
 	VPXORD     Z14, Z14, Z14
 	VPXORD     Z15, Z15, Z15
-	ADDQ       DX, DI
-	MOVQ       c+40(FP), R8
-	MOVQ       ldc+48(FP), R9
-	SHLQ       $0x02, R9
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 124(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 124(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 124(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 124(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 124(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 124(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 124(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 124(R8)
+	MOVQ       c+48(FP), R10
+	MOVQ       ldc+56(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
@@ -1465,9 +1470,9 @@ loop:
 	VBROADCASTSS 28(CX), Z25
 	VFMADD231PS  Z25, Z16, Z14
 	VFMADD231PS  Z25, Z17, Z15
-	PREFETCHT2   (DI)(BX*1)
-	PREFETCHT2   64(DI)(BX*1)
-	PREFETCHT2   124(DI)(BX*1)
+	PREFETCHT2   (DI)(R8*1)
+	PREFETCHT2   64(DI)(R8*1)
+	PREFETCHT2   124(DI)(R8*1)
 	VMOVUPS      (DX)(BX*1), Z16
 	VMOVUPS      64(DX)(BX*1), Z17
 	VBROADCASTSS 32(CX), Z26
@@ -1494,9 +1499,9 @@ loop:
 	VBROADCASTSS 60(CX), Z19
 	VFMADD231PS  Z19, Z16, Z14
 	VFMADD231PS  Z19, Z17, Z15
-	PREFETCHT2   (DI)(BX*2)
-	PREFETCHT2   64(DI)(BX*2)
-	PREFETCHT2   124(DI)(BX*2)
+	PREFETCHT2   (DI)(R8*2)
+	PREFETCHT2   64(DI)(R8*2)
+	PREFETCHT2   124(DI)(R8*2)
 	VMOVUPS      (DX)(BX*2), Z16
 	VMOVUPS      64(DX)(BX*2), Z17
 	VBROADCASTSS 64(CX), Z20
@@ -1523,9 +1528,9 @@ loop:
 	VBROADCASTSS 92(CX), Z27
 	VFMADD231PS  Z27, Z16, Z14
 	VFMADD231PS  Z27, Z17, Z15
-	PREFETCHT2   (DI)(SI*1)
-	PREFETCHT2   64(DI)(SI*1)
-	PREFETCHT2   124(DI)(SI*1)
+	PREFETCHT2   (DI)(R9*1)
+	PREFETCHT2   64(DI)(R9*1)
+	PREFETCHT2   124(DI)(R9*1)
 	VMOVUPS      (DX)(SI*1), Z16
 	VMOVUPS      64(DX)(SI*1), Z17
 	VBROADCASTSS 96(CX), Z28
@@ -1554,7 +1559,7 @@ loop:
 	VFMADD231PS  Z21, Z17, Z15
 	ADDQ         $0x00000080, CX
 	LEAQ         (DX)(BX*4), DX
-	LEAQ         (DI)(BX*4), DI
+	LEAQ         (DI)(R8*4), DI
 	SUBQ         $0x04, AX
 	JGE          loop
 
@@ -1591,12 +1596,12 @@ tailloop:
 	VFMADD231PS  Z25, Z17, Z15
 	ADDQ         $0x00000020, CX
 	ADDQ         BX, DX
-	ADDQ         BX, DI
+	ADDQ         R8, DI
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	VBROADCASTSS alpha+56(FP), Z16
+	VBROADCASTSS alpha+64(FP), Z16
 	VMULPS       Z16, Z0, Z0
 	VMULPS       Z16, Z1, Z1
 	VMULPS       Z16, Z2, Z2
@@ -1613,14 +1618,14 @@ store:
 	VMULPS       Z16, Z13, Z13
 	VMULPS       Z16, Z14, Z14
 	VMULPS       Z16, Z15, Z15
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), DX
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         rows+64(FP), BX
-	MOVQ         cols+72(FP), CX
-	MOVL         beta+60(FP), SI
+	MOVQ         rows+72(FP), BX
+	MOVQ         cols+80(FP), CX
+	MOVL         beta+68(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+60(FP), Z17
+	VBROADCASTSS beta+68(FP), Z17
 	CMPQ         BX, $0x08
 	JNE          edge
 	CMPQ         CX, $0x20
@@ -1813,9 +1818,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+// func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·sgemmKernelAVX512_8x16(SB), NOSPLIT, $0-80
+TEXT ·sgemmKernelAVX512_8x16(SB), NOSPLIT, $0-88
 	MOVQ       kc+0(FP), AX
 	MOVQ       a+8(FP), CX
 	MOVQ       b+16(FP), DX
@@ -1823,6 +1828,8 @@ TEXT ·sgemmKernelAVX512_8x16(SB), NOSPLIT, $0-80
 	SHLQ       $0x02, BX
 	LEAQ       (BX)(BX*2), SI
 	MOVQ       pf+32(FP), DI
+	MOVQ       pfs+40(FP), R8
+	LEAQ       (R8)(R8*2), R9
 	VPXORD     Z0, Z0, Z0
 	VPXORD     Z1, Z1, Z1
 	VPXORD     Z2, Z2, Z2
@@ -1831,33 +1838,32 @@ TEXT ·sgemmKernelAVX512_8x16(SB), NOSPLIT, $0-80
 	VPXORD     Z5, Z5, Z5
 	VPXORD     Z6, Z6, Z6
 	VPXORD     Z7, Z7, Z7
-	ADDQ       DX, DI
-	MOVQ       c+40(FP), R8
-	MOVQ       ldc+48(FP), R9
-	SHLQ       $0x02, R9
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
-	ADDQ       R9, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 60(R8)
+	MOVQ       c+48(FP), R10
+	MOVQ       ldc+56(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
 
 	// 4 rank-1 updates per iteration.
 	SUBQ $0x04, AX
@@ -1875,8 +1881,8 @@ loop:
 	VFMADD231PS.BCST 20(CX), Z8, Z5
 	VFMADD231PS.BCST 24(CX), Z8, Z6
 	VFMADD231PS.BCST 28(CX), Z8, Z7
-	PREFETCHT2       (DI)(BX*1)
-	PREFETCHT2       60(DI)(BX*1)
+	PREFETCHT2       (DI)(R8*1)
+	PREFETCHT2       60(DI)(R8*1)
 	VMOVUPS          (DX)(BX*1), Z8
 	VFMADD231PS.BCST 32(CX), Z8, Z0
 	VFMADD231PS.BCST 36(CX), Z8, Z1
@@ -1886,8 +1892,8 @@ loop:
 	VFMADD231PS.BCST 52(CX), Z8, Z5
 	VFMADD231PS.BCST 56(CX), Z8, Z6
 	VFMADD231PS.BCST 60(CX), Z8, Z7
-	PREFETCHT2       (DI)(BX*2)
-	PREFETCHT2       60(DI)(BX*2)
+	PREFETCHT2       (DI)(R8*2)
+	PREFETCHT2       60(DI)(R8*2)
 	VMOVUPS          (DX)(BX*2), Z8
 	VFMADD231PS.BCST 64(CX), Z8, Z0
 	VFMADD231PS.BCST 68(CX), Z8, Z1
@@ -1897,8 +1903,8 @@ loop:
 	VFMADD231PS.BCST 84(CX), Z8, Z5
 	VFMADD231PS.BCST 88(CX), Z8, Z6
 	VFMADD231PS.BCST 92(CX), Z8, Z7
-	PREFETCHT2       (DI)(SI*1)
-	PREFETCHT2       60(DI)(SI*1)
+	PREFETCHT2       (DI)(R9*1)
+	PREFETCHT2       60(DI)(R9*1)
 	VMOVUPS          (DX)(SI*1), Z8
 	VFMADD231PS.BCST 96(CX), Z8, Z0
 	VFMADD231PS.BCST 100(CX), Z8, Z1
@@ -1910,7 +1916,7 @@ loop:
 	VFMADD231PS.BCST 124(CX), Z8, Z7
 	ADDQ             $0x00000080, CX
 	LEAQ             (DX)(BX*4), DX
-	LEAQ             (DI)(BX*4), DI
+	LEAQ             (DI)(R8*4), DI
 	SUBQ             $0x04, AX
 	JGE              loop
 
@@ -1930,12 +1936,12 @@ tailloop:
 	VFMADD231PS.BCST 28(CX), Z8, Z7
 	ADDQ             $0x00000020, CX
 	ADDQ             BX, DX
-	ADDQ             BX, DI
+	ADDQ             R8, DI
 	DECQ             AX
 	JNZ              tailloop
 
 store:
-	VBROADCASTSS alpha+56(FP), Z8
+	VBROADCASTSS alpha+64(FP), Z8
 	VMULPS       Z8, Z0, Z0
 	VMULPS       Z8, Z1, Z1
 	VMULPS       Z8, Z2, Z2
@@ -1944,14 +1950,14 @@ store:
 	VMULPS       Z8, Z5, Z5
 	VMULPS       Z8, Z6, Z6
 	VMULPS       Z8, Z7, Z7
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), DX
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         rows+64(FP), BX
-	MOVQ         cols+72(FP), CX
-	MOVL         beta+60(FP), SI
+	MOVQ         rows+72(FP), BX
+	MOVQ         cols+80(FP), CX
+	MOVL         beta+68(FP), SI
 	SHLL         $0x01, SI
-	VBROADCASTSS beta+60(FP), Z9
+	VBROADCASTSS beta+68(FP), Z9
 	CMPQ         BX, $0x08
 	JNE          edge
 	CMPQ         CX, $0x10

@@ -25,12 +25,13 @@ package kernels
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 24 floats of each row of B are read, whatever cols is. While using row p of B
-// it prefetches the 24 floats pf bytes after it (the driver points pf at the panel of B
-// it will use next), and it prefetches the tile of C at the start.
+// All 24 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 96 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX2_4x24(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_4x24(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX2_4x16 computes a rows x cols tile of C (1 <= rows <= 4, 9 <= cols <= 16; row i
 // starts at c[i*ldc]) from a packed 4 x kc panel of A (a[p*4+i]) and kc rows of 16
@@ -53,12 +54,13 @@ func sgemmKernelAVX2_4x24(kc int, a *float32, b *float32, ldb int, pf int, c *fl
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 16 floats of each row of B are read, whatever cols is. While using row p of B
-// it prefetches the 16 floats pf bytes after it (the driver points pf at the panel of B
-// it will use next), and it prefetches the tile of C at the start.
+// All 16 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 64 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX2_4x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_4x16(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX2_4x8 computes a rows x cols tile of C (1 <= rows <= 4, 1 <= cols <= 8; row i
 // starts at c[i*ldc]) from a packed 4 x kc panel of A (a[p*4+i]) and kc rows of 8
@@ -81,12 +83,13 @@ func sgemmKernelAVX2_4x16(kc int, a *float32, b *float32, ldb int, pf int, c *fl
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 8 floats of each row of B are read, whatever cols is. While using row p of B
-// it prefetches the 8 floats pf bytes after it (the driver points pf at the panel of B
-// it will use next), and it prefetches the tile of C at the start.
+// All 8 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 32 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX2_4x8(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_4x8(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX512_8x48 computes a rows x cols tile of C (1 <= rows <= 8, 33 <= cols <= 48; row i
 // starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and kc rows of 48
@@ -109,12 +112,13 @@ func sgemmKernelAVX2_4x8(kc int, a *float32, b *float32, ldb int, pf int, c *flo
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 48 floats of each row of B are read, whatever cols is. While using row p of B
-// it prefetches the 48 floats pf bytes after it (the driver points pf at the panel of B
-// it will use next), and it prefetches the tile of C at the start.
+// All 48 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 192 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX512_8x32 computes a rows x cols tile of C (1 <= rows <= 8, 17 <= cols <= 32; row i
 // starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and kc rows of 32
@@ -137,12 +141,13 @@ func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, ldb int, pf int, c *
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 32 floats of each row of B are read, whatever cols is. While using row p of B
-// it prefetches the 32 floats pf bytes after it (the driver points pf at the panel of B
-// it will use next), and it prefetches the tile of C at the start.
+// All 32 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 128 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX512_8x16 computes a rows x cols tile of C (1 <= rows <= 8, 1 <= cols <= 16; row i
 // starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and kc rows of 16
@@ -165,12 +170,13 @@ func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf int, c *
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 16 floats of each row of B are read, whatever cols is. While using row p of B
-// it prefetches the 16 floats pf bytes after it (the driver points pf at the panel of B
-// it will use next), and it prefetches the tile of C at the start.
+// All 16 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 64 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, ldb int, pf int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // After the last row it writes 4 more floats (zeros) at dst[kc*4:].
 //

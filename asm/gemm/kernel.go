@@ -32,7 +32,7 @@ func (t tile) name() string { return fmt.Sprintf("sgemmKernel%s_%dx%d", t.isa.na
 func genKernel(t tile) {
 	s := t.isa
 	nr := t.nr()
-	TEXT(t.name(), NOSPLIT, "func(kc int, a, b *float32, ldb, pf int, c *float32, ldc int, alpha, beta float32, rows, cols int)")
+	TEXT(t.name(), NOSPLIT, "func(kc int, a, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int)")
 	Pragma("noescape")
 	lo := nr - s.lanes + 1
 	Doc(
@@ -58,9 +58,10 @@ func genKernel(t tile) {
 		"",
 		"Only the rows x cols elements of C are touched: the last vector of a row is",
 		"loaded and stored under a mask when cols is not a multiple of the vector width.",
-		fmt.Sprintf("All %d floats of each row of B are read, whatever cols is. While using row p of B", nr),
-		fmt.Sprintf("it prefetches the %d floats pf bytes after it (the driver points pf at the panel of B", nr),
-		"it will use next), and it prefetches the tile of C at the start.",
+		fmt.Sprintf("All %d floats of each row of B are read, whatever cols is. At step p it prefetches", nr),
+		fmt.Sprintf("(into L2) the %d bytes pf+p*pfs (pfs in bytes): the driver points them at the data of", 4*nr),
+		"the next panel of B, so that it arrives while this one is in use. It also prefetches",
+		"the tile of C at the start. Prefetches never fault: pf is only a hint.",
 	)
 
 	regs := s.regs
@@ -92,11 +93,21 @@ func genKernel(t tile) {
 		}
 	}
 	pf := Load(Param("pf"), GP64())
-	// prefetch emits the prefetches of row u of the region at pf, each cache line
-	// it can span, into L2 only (T2): L1 holds the panel in use.
+	pfs := Load(Param("pfs"), GP64())
+	pfs3 := GP64()
+	LEAQ(Mem{Base: pfs, Index: pfs, Scale: 2}, pfs3)
+	// prefetch emits the prefetches of step u, each cache line the 4*nr bytes at
+	// pf+u*pfs can span, into L2 only (T2): L1 holds the panel in use.
 	prefetch := func(u int) {
-		row := rowB(u)
-		row.Base = pf
+		var row Mem
+		switch u {
+		case 0:
+			row = Mem{Base: pf}
+		case 3:
+			row = Mem{Base: pf, Index: pfs3, Scale: 1}
+		default:
+			row = Mem{Base: pf, Index: pfs, Scale: uint8(u)}
+		}
 		for off := 0; off < 4*nr; off += 64 {
 			PREFETCHT2(row.Offset(off))
 		}
@@ -110,7 +121,6 @@ func genKernel(t tile) {
 			zero(s, r)
 		}
 	}
-	ADDQ(b, pf) // pf now points at the first row to prefetch
 	t.prefetchC()
 
 	Comment(fmt.Sprintf("%d rank-1 updates per iteration.", t.unroll))
@@ -123,7 +133,7 @@ func genKernel(t tile) {
 	}
 	ADDQ(U32(t.unroll*t.mr*4), a)
 	LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
-	LEAQ(Mem{Base: pf, Index: ldb, Scale: 4}, pf)
+	LEAQ(Mem{Base: pf, Index: pfs, Scale: 4}, pf)
 	SUBQ(U8(t.unroll), kc)
 	JGE(LabelRef("loop"))
 
@@ -134,7 +144,7 @@ func genKernel(t tile) {
 	t.rank1(0, a, rowB(0), acc, bv, bc, embedded)
 	ADDQ(U32(t.mr*4), a)
 	ADDQ(ldb, b)
-	ADDQ(ldb, pf)
+	ADDQ(pfs, pf)
 	DECQ(kc)
 	JNZ(LabelRef("tailloop"))
 
