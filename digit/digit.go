@@ -157,6 +157,12 @@ func Prepare(img image.Image, opt Options) (*image.Gray, error) {
 	// the digit; zero for a clean picture, whose every faint pixel then counts.
 	p95 := border[min(len(border)-1, len(border)*95/100)]
 	floor := min(max(3*(p95-bg)*scale, 0), 0.25*255)
+	if lossy(img) {
+		// JPEG's ringing sits along the strokes, not on the border: faint halos that
+		// would widen the bounding box and blur the digit. Nothing below a tenth of
+		// full ink counts in a JPEG.
+		floor = max(floor, 0.1*255)
+	}
 	x0, y0, x1, y1 := w, h, -1, -1
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -203,6 +209,16 @@ func Prepare(img image.Image, opt Options) (*image.Gray, error) {
 	return out, nil
 }
 
+// lossy reports whether img comes from a lossy decoder (JPEG decodes to YCbCr or
+// CMYK).
+func lossy(img image.Image) bool {
+	switch img.(type) {
+	case *image.YCbCr, *image.CMYK:
+		return true
+	}
+	return false
+}
+
 // grey returns img's luminance in 0..255, row-major, composited over white paper
 // (a transparent pixel is paper).
 func grey(img image.Image) ([]float64, int, int) {
@@ -212,6 +228,17 @@ func grey(img image.Image) ([]float64, int, int) {
 	if gi, ok := img.(*image.Gray); ok {
 		for y := 0; y < h; y++ {
 			row := gi.Pix[y*gi.Stride : y*gi.Stride+w]
+			for x, v := range row {
+				g[y*w+x] = float64(v)
+			}
+		}
+		return g, w, h
+	}
+	if yc, ok := img.(*image.YCbCr); ok {
+		// A JPEG: its Y channel is the luma itself, at full resolution; converting
+		// through RGB would mix in the subsampled chroma and clip.
+		for y := 0; y < h; y++ {
+			row := yc.Y[y*yc.YStride : y*yc.YStride+w]
 			for x, v := range row {
 				g[y*w+x] = float64(v)
 			}

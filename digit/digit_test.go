@@ -151,6 +151,17 @@ func TestPrepareInvariance(t *testing.T) {
 	same("blue on yellow", ring(200, 150, 80, 70, 25, 45, 9, 1, color.RGBA{20, 30, 140, 255}, color.RGBA{250, 240, 190, 255}), Options{}, 1)
 	same("scaled up 4x", ring(800, 600, 80, 70, 25, 45, 9, 4, black, white), Options{}, 3)
 
+	// A colour JPEG: lossy, with ringing along the strokes.
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, ring(200, 150, 80, 70, 25, 45, 9, 1, color.RGBA{20, 30, 140, 255}, color.RGBA{250, 240, 190, 255}), &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	jimg, err := Decode(&jb, "ring.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("colour JPEG", jimg, Options{}, 4)
+
 	// Black ink on a transparent background: transparent is paper.
 	tr := image.NewNRGBA(image.Rect(0, 0, 200, 150))
 	src := ring(200, 150, 80, 70, 25, 45, 9, 1, black, white)
