@@ -38,6 +38,7 @@ type trainOptions struct {
 	cfg      mlp.Config
 	dataDir  string // "" = fetch MNIST through the module proxy
 	jsonPath string
+	savePath string // "" = do not save the model
 	backend  string // "" = the default backend (or $SIMDMLP_BACKEND)
 }
 
@@ -85,6 +86,7 @@ func newTrainFlags(o *trainOptions) (fs *flag.FlagSet, hidden, act, initS, outIn
 	fs.BoolVar(&c.TestEachEpoch, "test-each-epoch", false, "also evaluate the test set after every epoch (printed to stderr, stored in -json)")
 	fs.StringVar(&o.dataDir, "data", "", "`folder` with the four MNIST-style IDX files, gzipped or not (default: fetch MNIST through the Go module proxy)")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the whole run as one JSON object to this `file`")
+	fs.StringVar(&o.savePath, "save", "", "save the trained model (the kept weights) to this safetensors `file`, for simdmlp evaluate and predict")
 	fs.StringVar(&o.backend, "backend", "", "kernels backend: "+strings.Join(kernels.Backends(), ", ")+" on this machine (default: the fastest, or $"+kernels.EnvBackend+")")
 	return fs, hidden, act, initS, outInit
 }
@@ -128,6 +130,11 @@ func parseTrainArgs(args []string) (*trainOptions, error) {
 	if o.jsonPath != "" {
 		if st, err := os.Stat(filepath.Dir(o.jsonPath)); err != nil || !st.IsDir() {
 			return nil, badFlag("json", "want a file in an existing folder, got %q (no folder %q)", o.jsonPath, filepath.Dir(o.jsonPath))
+		}
+	}
+	if o.savePath != "" {
+		if st, err := os.Stat(filepath.Dir(o.savePath)); err != nil || !st.IsDir() {
+			return nil, badFlag("save", "want a file in an existing folder, got %q (no folder %q)", o.savePath, filepath.Dir(o.savePath))
 		}
 	}
 	if err := o.cfg.Normalize(); err != nil {
@@ -296,6 +303,13 @@ func train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				len(res.Epochs), res.StopReason, res.StopEpoch, kerasNum(res.ValLoss), kerasNum(res.ValAcc))
 		}
 		fmt.Fprintf(stdout, "test_loss: %s - test_accuracy: %s\n", kerasNum(res.TestLoss), kerasNum(res.TestAcc))
+		if o.savePath != "" {
+			// Atomic (temporary file + rename): an interrupted save leaves no partial model.
+			if err := tr.Model().Save(o.savePath); err != nil {
+				return fail(err)
+			}
+			fmt.Fprintf(stderr, "simdmlp train: saved the model (epoch %d weights) to %s\n", res.StopEpoch, o.savePath)
+		}
 	}
 	if o.jsonPath != "" && res != nil {
 		rec := runRecord{Args: args, Result: res, Started: started.UTC().Format(time.RFC3339),
