@@ -171,12 +171,17 @@ func predict(args []string, stdout, stderr io.Writer) int {
 			}
 			g, err := digit.Prepare(img, opt)
 			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
+				return err
 			}
 			return classify(path, g, show)
 		}()
 		if err != nil {
-			fmt.Fprintf(stderr, "simdmlp predict: %v\n", err)
+			// One form for every picture error: "PATH: what is wrong".
+			msg := strings.TrimPrefix(err.Error(), "digit: ")
+			if !strings.HasPrefix(msg, path+": ") {
+				msg = path + ": " + msg
+			}
+			fmt.Fprintf(stderr, "simdmlp predict: %s\n", msg)
 			status = 1
 		}
 	}
