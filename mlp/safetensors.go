@@ -18,42 +18,6 @@ import (
 	"github.com/simdmlp/simdmlp/kernels"
 )
 
-// A model file is in the safetensors format, so other ecosystems' safetensors readers
-// open it:
-//
-//	8 bytes    N, the header length, unsigned little-endian
-//	N bytes    the header: a JSON object, padded with spaces (0x20) so that the data
-//	           starts at a multiple of 8 bytes
-//	the rest   the data buffer: every tensor's values, float32 little-endian, row-major
-//
-// The header maps each tensor name to {"dtype": "F32", "shape": [...], "data_offsets":
-// [begin, end]} (byte offsets into the data buffer, end exclusive) and holds, under
-// "__metadata__", string keys with string values (the format allows no other), which
-// carry the architecture.
-//
-// Layer l (0 = first hidden layer; the softmax layer is the last) is stored as two
-// tensors, "dense_<l>.weight" of shape [out, in] and "dense_<l>.bias" of shape [out]:
-// the layout of torch.nn.Linear, the convention of the safetensors ecosystem, where a
-// layer computes act(x @ weight.T + bias). (In memory, and in Model.Weights, the
-// weights are [in, out], Keras's kernel layout: the file holds the transpose.) The
-// tensors follow each other in layer order, weight before bias.
-//
-// Metadata keys written and checked on loading (MetaFormat etc. below):
-//
-//	format              "simdmlp.mlp.v1"
-//	features            the number of inputs, e.g. "784"
-//	hidden_widths       the hidden layers' widths, comma-separated, e.g. "600,200" ("" for none)
-//	hidden_activations  their activations: relu, sigmoid or tanh, e.g. "relu,relu"
-//	classes             the number of outputs, e.g. "10"
-//	output              "softmax": the last layer's outputs are logits of a softmax
-//	weight_layout       "out,in": the weight tensors' shape convention above
-//	input_scale         "1/255": inputs are uint8 pixels divided by 255
-//
-// and optionally hidden_inits (the initializers the layers were trained from),
-// eval_batch (the batch size Evaluate uses, see Model.Evaluate) and train_config (the
-// training configuration as JSON). Other metadata keys are kept (Model.Metadata) and
-// written back unchanged.
-
 // The metadata keys of a model file.
 const (
 	MetaFormat            = "format"
@@ -146,8 +110,7 @@ func (m *Model) metadata() map[string]string {
 	return md
 }
 
-// WriteTo writes the model in the safetensors format (see the package's file format
-// notes above Model's file functions) to w.
+// WriteTo writes the model to w in the safetensors format described at Save.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	header := map[string]any{"__metadata__": m.metadata()}
 	var off uint64
@@ -202,6 +165,43 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 // to a temporary file in the same folder, which is flushed to stable storage and
 // renamed over path, so a reader (or a crash) sees the old file or the whole new one,
 // never a part. The file gets permission 0644.
+//
+// The file is in the safetensors format, so other ecosystems' safetensors readers
+// open it:
+//
+//	8 bytes    N, the header length, unsigned little-endian
+//	N bytes    the header: a JSON object, padded with spaces (0x20) so that the data
+//	           starts at a multiple of 8 bytes
+//	the rest   the data buffer: every tensor's values, float32 little-endian, row-major
+//
+// The header maps each tensor name to {"dtype": "F32", "shape": [...], "data_offsets":
+// [begin, end]} (byte offsets into the data buffer, end exclusive) and holds, under
+// "__metadata__", string keys with string values (the format allows no other), which
+// carry the architecture.
+//
+// Layer l (0 = first hidden layer; the softmax layer is the last) is stored as two
+// tensors, "dense_<l>.weight" of shape [out, in] and "dense_<l>.bias" of shape [out]:
+// the layout of torch.nn.Linear, the convention of the safetensors ecosystem, where a
+// layer computes act(x @ weight.T + bias). (In memory, and in Model.Weights, the
+// weights are [in, out], Keras's kernel layout: the file holds the transpose, and a
+// Keras Dense layer's kernel is weight.T.) The tensors follow each other in layer
+// order, weight before bias.
+//
+// Metadata keys written and checked on loading (the Meta* constants):
+//
+//	format              "simdmlp.mlp.v1"
+//	features            the number of inputs, e.g. "784"
+//	hidden_widths       the hidden layers' widths, comma-separated, e.g. "600,200" ("" for none)
+//	hidden_activations  their activations: relu, sigmoid or tanh, e.g. "relu,relu"
+//	classes             the number of outputs, e.g. "10"
+//	output              "softmax": the last layer's outputs are logits of a softmax
+//	weight_layout       "out,in": the weight tensors' shape convention above
+//	input_scale         "1/255": inputs are uint8 pixels divided by 255
+//
+// and optionally hidden_inits (the initializers the layers were trained from),
+// eval_batch (the batch size Evaluate uses, see Model.Evaluate) and train_config (the
+// training configuration as JSON). Other metadata keys are kept (Model.Metadata) and
+// written back unchanged.
 func (m *Model) Save(path string) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
