@@ -172,3 +172,25 @@ func TestEvaluateFixtureModel(t *testing.T) {
 	}
 	checkConfusion(t, &ev)
 }
+
+// TestTrainSaveFlag: train -save into a missing folder is a usage error (exit 2,
+// before any data is read), and a canceled run saves nothing.
+func TestTrainSaveFlag(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no", "m.safetensors")
+	code, _, stderr := runTrainArgs(t, "-save", missing)
+	if code != 2 || !strings.Contains(stderr, "-save: want a file in an existing folder") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	dir := t.TempDir()
+	writeFixture(t, dir, 100, 20)
+	model := filepath.Join(t.TempDir(), "m.safetensors")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	if code := train(ctx, []string{"-data", dir, "-hidden", "8", "-save", model}, &out, &errb); code != 1 {
+		t.Errorf("canceled run: exit %d, want 1: %s", code, errb.String())
+	}
+	if _, err := os.Stat(model); !os.IsNotExist(err) {
+		t.Errorf("canceled run left a model file (%v)", err)
+	}
+}
