@@ -7,10 +7,14 @@ SEEDS   ?= 1
 BENCH   ?= .
 COUNT   ?= 5
 
-.PHONY: help data train test test-native test-purego test-arm64 vet check-generate generate bench reproduce clean
+.PHONY: help setup data train test test-native test-purego test-arm64 vet check-generate generate bench reproduce clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+setup: ## fresh Debian machine: apt packages for the arm64 tests, then the MNIST files
+	scripts/setup-debian.sh
+	$(GO) run ./cmd/simdmlp data
 
 data: ## fetch and verify the four MNIST files through the Go module proxy
 	$(GO) run ./cmd/simdmlp data
