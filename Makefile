@@ -7,7 +7,7 @@ SEEDS   ?= 1
 BENCH   ?= .
 COUNT   ?= 5
 
-.PHONY: help setup data train test test-native test-purego test-arm64 vet check-generate generate bench reproduce clean
+.PHONY: help setup data train test test-native test-purego test-arm64 vet check-generate generate bench reproduce reproduce-quick clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -24,6 +24,9 @@ train: ## train the report's final model on the real MNIST (FLAGS="..." adds tra
 
 reproduce: ## the whole study, both protocols (SEEDS=3 to judge noise); reuses finished trials
 	$(GO) run ./cmd/simdmlp reproduce -out $(OUT) -seeds $(SEEDS)
+
+reproduce-quick: ## a smoke test of the whole pipeline on a subset (minutes; its report says it is not a reproduction)
+	$(GO) run ./cmd/simdmlp reproduce -quick -out out/reproduce-quick
 
 test: vet check-generate test-native test-purego test-arm64 ## everything CI runs
 
