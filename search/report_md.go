@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-
 )
 
 // Markdown renders the report.
