@@ -66,8 +66,8 @@ func (p Param) validate(field string, integer bool, lo, hi float64) error {
 	if p.Min > p.Max {
 		return bad("min <= max", fmt.Sprintf("min %g > max %g", p.Min, p.Max))
 	}
-	if p.Log && p.Min <= 0 {
-		return bad("min > 0 for a log-scaled range", p.Min)
+	if p.Log && (p.Min <= 0 || integer && p.Min < 1) {
+		return bad("min > 0 (integers: >= 1) for a log-scaled range", p.Min)
 	}
 	return nil
 }
@@ -80,11 +80,17 @@ func (p Param) draw(r *rng, integer bool) float64 {
 		return p.Values[r.intn(len(p.Values))]
 	}
 	u := r.float()
+	lo, hi := p.Min, p.Max
+	if integer {
+		// Widen by half a unit on each side, so that rounding gives the end values
+		// their full share (1..4 would otherwise draw 1 and 4 half as often as 2 and 3).
+		lo, hi = lo-0.5, hi+0.5
+	}
 	var v float64
 	if p.Log {
-		v = math.Exp(math.Log(p.Min) + u*(math.Log(p.Max)-math.Log(p.Min)))
+		v = math.Exp(math.Log(lo) + u*(math.Log(hi)-math.Log(lo)))
 	} else {
-		v = p.Min + u*(p.Max-p.Min)
+		v = lo + u*(hi-lo)
 	}
 	if integer {
 		v = math.Round(v)

@@ -298,6 +298,9 @@ func ParseSpace(r io.Reader, name string) (*Space, error) {
 		case errors.As(err, &te):
 			line, col := lineCol(data, te.Offset)
 			return nil, fmt.Errorf("%s:%d:%d: %s: expected %s, found JSON %s", name, line, col, te.Field, te.Type, te.Value)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			line, col := lineCol(data, int64(len(data)))
+			return nil, fmt.Errorf("%s:%d:%d: not a search space: the JSON ends early", name, line, col)
 		}
 		return nil, fmt.Errorf("%s: not a search space: %v", name, err)
 	}
