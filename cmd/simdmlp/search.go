@@ -143,11 +143,15 @@ func shardFile(kind string, s harness.Shard) string {
 }
 
 // otherRecords reads, without modifying them, the records of kind in dir that are not
-// in the file own: the merged file and the other shards' files.
+// in the file own: for a shard, the merged file and the other shards' files. A whole run
+// reads only its own file (harness.Runner would retrain what is elsewhere anyway):
+// merge shard files into it first.
 func otherRecords(dir, kind, own string, warn io.Writer) map[string]harness.Record {
-	paths, _ := filepath.Glob(filepath.Join(dir, kind+"-shard-*-of-*.jsonl"))
-	paths = append(paths, filepath.Join(dir, kind+".jsonl"))
 	out := map[string]harness.Record{}
+	if own == kind+".jsonl" {
+		return out
+	}
+	paths := append(globShards(dir, kind), filepath.Join(dir, kind+".jsonl"))
 	for _, p := range paths {
 		if filepath.Base(p) == own {
 			continue
@@ -244,7 +248,13 @@ func searchMain(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	resName := shardFile("results", f.shard)
 	if f.plan {
-		recs := otherRecords(f.out, "results", "", io.Discard)
+		recs := map[string]harness.Record{}
+		for _, p := range append([]string{filepath.Join(f.out, "results.jsonl")}, globShards(f.out, "results")...) {
+			rs, _ := harness.ReadRecords(p, io.Discard)
+			for _, r := range rs {
+				recs[r.Key] = r
+			}
+		}
 		return printSearchPlan(s, recs, f.shard, stdout, stderr)
 	}
 	shardNote := ""
@@ -431,4 +441,9 @@ func printGridCost(stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "the report's whole grid (48 rows, MNIST, test evaluation not counted): %.4g training FLOPs\n", total)
 	return 0
+}
+
+func globShards(dir, kind string) []string {
+	p, _ := filepath.Glob(filepath.Join(dir, kind+"-shard-*-of-*.jsonl"))
+	return p
 }
