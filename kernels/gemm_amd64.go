@@ -142,11 +142,15 @@ func (p *gemmPlan) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 						// The first mc rows pack each panel just before they use it.
 						p.packBPanel(w.b, transB, b, ldb, pc, jc, kc, nc, q)
 					}
-					// Prefetch what the next panel reads from B, unless it is
-					// packed already (then re-read the panel in use: no new data).
+					// Prefetch what the next panel will read: its source in B on the
+					// first pass, the packed panel on later ones (the kc x nc block
+					// of packed B need not fit in L2 with the rest).
 					pf, pfs := bp, 4*bld
-					if ic == 0 || direct {
+					switch {
+					case ic == 0 || direct:
 						pf, pfs = p.nextBSource(pf, pfs, transB, b, ldb, pc, jc, kc, nc, k, q)
+					case jr+nr < nc:
+						pf, pfs = &w.b[(jr+nr)*kc], 4*min(nr, (nc-jr-nr+p.lanes-1)/p.lanes*p.lanes)
 					}
 					for ir := 0; ir < mc; ir += mr {
 						p.kernel(nv, kc, &w.a[ir*kc], bp, bld, pf, pfs, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bet, min(mr, mc-ir), cols)
@@ -235,9 +239,9 @@ func (p *gemmPlan) packBPanel(dst []float32, trans bool, b []float32, ldb, p0, j
 //   - avx512: an 8x48 tile (24 zmm accumulators, 3 of B, 5 rotating broadcasts; 11
 //     loads per 24 FMAs) runs at 97% of peak on cached panels, and M = 64 (and 200,
 //     600, 784) is a multiple of 8. With B in place kc = 128 (a 24 KB panel) beat 256
-//     by 10 points; with B packed, kc = 256 was 1-2 points better (fewer passes over
-//     C). mc and nc changed results by less than the noise; nc only needs to be
-//     large enough that A is rarely packed twice.
+//     by 10 points; with B packed, kc = 512 with mc = 96 was 1-2 points better than
+//     kc = 128 or 256 (fewer passes over C; the next panel is prefetched, so the
+//     panel need not stay in L1). nc changed results by less than the noise.
 var avx2Gemm = &gemmPlan{
 	mr: 4, lanes: 8, nvMax: 3,
 	kernel: func(nv, kc int, a, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
@@ -269,7 +273,7 @@ var avx512Gemm = &gemmPlan{
 			sgemmKernelAVX512_8x16(kc, a, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
 		}
 	},
-	mc: 192, kc: 256, nc: 672, kcDirect: 128, directMaxM: 128,
+	mc: 96, kc: 512, nc: 672, kcDirect: 128, directMaxM: 128,
 	packCopyA: sgemmPackCopyAVX512_8,
 	packCopyB: [4]func(dst, src *float32, ld, kc, w int){1: sgemmPackCopyAVX512_16, 2: sgemmPackCopyAVX512_32, 3: sgemmPackCopyAVX512_48},
 	packTrans: sgemmPackTransAVX512,
