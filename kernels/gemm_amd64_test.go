@@ -288,8 +288,9 @@ func TestGemmPlanBlocks(t *testing.T) {
 			p := pu.plan
 			rng := rand.New(rand.NewPCG(5, 6))
 			// Above directMaxM B is packed; at or below it B is read in place, with
-			// only its last partial panel packed.
-			for _, m := range []int{max(p.mc, p.directMaxM) + p.mr + 3, min(p.directMaxM, 2*p.mr+1)} {
+			// only its last partial panel packed (and reused by later mc blocks
+			// when directMaxM > mc).
+			for _, m := range []int{max(p.mc, p.directMaxM) + p.mr + 3, p.directMaxM, min(p.directMaxM, 2*p.mr+1)} {
 				for _, tr := range blkTransposes {
 					for _, beta := range []float32{0, 0.25} {
 						cs := blkCase{transA: tr[0], transB: tr[1], m: m, n: p.nc + p.nr() + 7, k: 2*p.kc + 9,
