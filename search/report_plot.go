@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 
+	"github.com/simdmlp/simdmlp/harness"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -99,6 +100,15 @@ func (rep *Report) SVGs() (map[string][]byte, error) {
 		return nil, err
 	}
 	p.X.Min = 0
+	// The first incumbents may be poor; keep the axis on the region where the points to
+	// compare lie (the curve is clipped below).
+	low := 100 * ReportTestAcc
+	for _, st := range []harness.Stat{ev.PickTest, ev.BaseTest, ev.BaseVal} {
+		if st.N > 0 {
+			low = math.Min(low, 100*(st.Mean-st.SD))
+		}
+	}
+	p.Y.Min = math.Max(p.Y.Min, low-3)
 	if span := p.Y.Max - p.Y.Min; span > 0 {
 		p.Y.Max += 0.45 * span
 	}
