@@ -16,6 +16,7 @@ type Report struct {
 	State     *State
 	Eval      *Evaluation
 	GridFLOPs float64 // what the report's whole grid cost on this data
+	Paper     ReportFinal
 	Curve     []CurvePoint
 	Prov      []string // distinct provenance lines (commit, backend, CPU, threads), with trial counts
 	TrialSecs float64  // wall seconds of every search trial
@@ -36,7 +37,11 @@ func BuildReport(s *Search, st *State, ev *Evaluation, gridFLOPs float64) (*Repo
 	if !st.Done || st.Pick == nil {
 		return nil, fmt.Errorf("the search is not finished (%s)", st.Waiting)
 	}
-	rep := &Report{Set: s.Set, State: st, Eval: ev, GridFLOPs: gridFLOPs}
+	paper, err := ReportFinalRun()
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Set: s.Set, State: st, Eval: ev, GridFLOPs: gridFLOPs, Paper: paper}
 	// Entries in the order their trials were planned (carried ones cost nothing: they
 	// change neither the spend nor the incumbent).
 	type done struct {

@@ -3,7 +3,6 @@ package search
 import (
 	"bytes"
 	"encoding/csv"
-	"fmt"
 	"strconv"
 )
 
@@ -39,7 +38,7 @@ func (rep *Report) CSVs() (map[string][]byte, error) {
 	for _, r := range rep.Eval.Baseline {
 		w.Write([]string{"report_pick", Describe(base), strconv.FormatUint(r.Seed, 10), strconv.Itoa(len(r.Epochs)), strconv.Itoa(r.StopEpoch), f(float64(r.ValAcc)), f(float64(r.TestLoss)), f(float64(r.TestAcc)), r.Key})
 	}
-	w.Write([]string{"report_pick_report", Describe(base), "", "7", "7", "0.9893", "", fmt.Sprint(ReportTestAcc), ""})
+	w.Write([]string{"report_pick_report", Describe(base), "", strconv.Itoa(rep.Paper.Epochs), strconv.Itoa(rep.Paper.Epochs), f(rep.Paper.ValAcc), "", f(rep.Paper.TestAcc), ""})
 	w.Flush()
 	if err := w.Error(); err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ func TestRender(t *testing.T) {
 			t.Fatalf("accuracy-vs-budget.svg is not well-formed XML: %v", err)
 		}
 	}
-	for _, want := range []string{"incumbent", "search pick", "report&#39;s grid pick"} {
+	for _, want := range []string{"incumbent", "search pick", "report&#39;s pick (600-200 relu b64 adam he_normal)", "the report&#39;s own test accuracy (98.14%)"} {
 		if !strings.Contains(string(svg), want) && !strings.Contains(string(svg), strings.ReplaceAll(want, "&#39;", "'")) {
 			t.Errorf("the plot lacks %q", want)
 		}

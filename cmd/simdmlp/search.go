@@ -328,7 +328,7 @@ func searchMain(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return fail(err)
 	}
 	fmt.Fprintf(stdout, "search: test accuracy over seeds %v: pick %s, the report's pick trained by us %s (the report: %.2f%%)\n",
-		set.EvalSeeds, ev.PickTest.Format(100, 2), ev.BaseTest.Format(100, 2), 100*search.ReportTestAcc)
+		set.EvalSeeds, ev.PickTest.Format(100, 2), ev.BaseTest.Format(100, 2), 100*rep.Paper.TestAcc)
 	fmt.Fprintf(stdout, "search: %s\n", rep.Verdict())
 	fmt.Fprintf(stdout, "search: report %s (%d files)\n", files[len(files)-1], len(files))
 	return 0
