@@ -368,3 +368,41 @@ func TestSearchShards(t *testing.T) {
 		t.Errorf("picks differ: %s vs %s", a, b)
 	}
 }
+
+// -plan shows the first round of a fresh search without writing anything; a wall-time
+// budget is converted once into FLOPs, stored, and reused by the restarted search.
+func TestSearchPlanAndWallBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny models")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	os.Mkdir(data, 0o755)
+	writeSearchData(t, data)
+	out := filepath.Join(dir, "plan")
+	code, stdout, errs := runSearchArgs(t, nil, tinySearchArgs(data, out, "-plan")...)
+	if code != 0 || !strings.Contains(stdout, "bracket 0 rung 0 (1 epochs)") || !strings.Contains(stdout, "trials to run next; 0 of 4e+09 FLOPs spent") {
+		t.Fatalf("-plan: exit %d\n%s%s", code, stdout, errs)
+	}
+	if _, err := os.Stat(filepath.Join(out, "search.json")); err == nil {
+		t.Error("-plan wrote search.json")
+	}
+
+	wall := filepath.Join(dir, "wall")
+	args := []string{"-space", "../../testdata/search/tiny-space.json", "-data", data, "-out", wall, "-budget", "1s", "-seed", "3", "-j", "1", "-eval-seeds", "1"}
+	code, stdout, errs = runSearchArgs(t, nil, args...)
+	if code != 0 || !strings.Contains(errs, "search: 1s wall time at ") {
+		t.Fatalf("wall budget: exit %d\n%s%s", code, stdout, errs)
+	}
+	set, err := search.ReadSettings(filepath.Join(wall, "search.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Rate <= 0 || set.BudgetFLOPs != set.Rate*1 || set.Budget.Wall != time.Second {
+		t.Fatalf("stored settings: rate %g, budget %g FLOPs, %v", set.Rate, set.BudgetFLOPs, set.Budget)
+	}
+	code, again, errs := runSearchArgs(t, nil, args...)
+	if code != 0 || strings.Contains(errs, "wall time at") || pickLine(t, again) != pickLine(t, stdout) {
+		t.Fatalf("restart with a wall budget: exit %d, re-measured or picked otherwise:\n%s%s", code, again, errs)
+	}
+}
