@@ -28,6 +28,12 @@ func runSearch(args []string) int {
 	return searchMain(ctx, args, os.Stdout, os.Stderr, os.Getenv, isTerminal(os.Stderr), nil)
 }
 
+// The -quick smoke test's data: the first images only (as reproduce -quick).
+const (
+	searchQuickTrain = 2000
+	searchQuickTest  = 1000
+)
+
 // searchFlags are the parsed and checked command line of search.
 type searchFlags struct {
 	strategy  search.Strategy
@@ -66,7 +72,7 @@ func parseSearch(args []string, stderr io.Writer, getenv func(string) string) (*
 	shardCount := fs.Int("shard-count", 0, "number of shards `n` when the shard index comes from JOB_COMPLETION_INDEX")
 	wait := fs.Duration("wait", 0, "shards: wait up to this `long` for the other shards to finish a round (polling the output folder), instead of exiting")
 	data := fs.String("data", "", "`folder` with the four MNIST-style IDX files; default: fetch MNIST through the Go module proxy")
-	quick := fs.Bool("quick", false, fmt.Sprintf("SMOKE TEST ONLY: first %d training and %d test images; the report says so at the top", quickTrain, quickTest))
+	quick := fs.Bool("quick", false, fmt.Sprintf("SMOKE TEST ONLY: first %d training and %d test images; the report says so at the top", searchQuickTrain, searchQuickTest))
 	plan := fs.Bool("plan", false, "print the rounds so far and the trials of the next one, and exit")
 	gridCost := fs.Bool("grid-cost", false, "print what each row of the report's grid cost in training FLOPs on MNIST, and the total, and exit")
 	if err := fs.Parse(args); err != nil {
@@ -191,7 +197,7 @@ func searchMain(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	quick := ""
 	if f.quick {
-		if ds, err = ds.Subset(min(quickTrain, ds.Train.N), min(quickTest, ds.Test.N)); err != nil {
+		if ds, err = ds.Subset(min(searchQuickTrain, ds.Train.N), min(searchQuickTest, ds.Test.N)); err != nil {
 			return fail(err)
 		}
 		quick = fmt.Sprintf("`-quick`: searched on the first %d training images and tested on the first %d test images only", ds.Train.N, ds.Test.N)
