@@ -50,8 +50,17 @@ func ParseActivation(name string) (Activation, error) {
 // the result; when alpha is 0 (or k is 0), A and B are not read. C must not overlap A
 // or B (the backends read A and B while C is being written).
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkSgemm("Sgemm", transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	current.Load().sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// checkSgemm panics unless A, B and C hold the matrices of an m x n x k GEMM.
+func checkSgemm(fn string, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("kernels.Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
+		panic(fmt.Sprintf("kernels.%s: negative dimension m=%d n=%d k=%d", fn, m, n, k))
 	}
 	ar, ac := m, k
 	if transA {
@@ -61,13 +70,9 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if transB {
 		br, bc = n, k
 	}
-	checkMatrix("Sgemm", "A", ar, ac, a, lda)
-	checkMatrix("Sgemm", "B", br, bc, b, ldb)
-	checkMatrix("Sgemm", "C", m, n, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	current.Load().sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	checkMatrix(fn, "A", ar, ac, a, lda)
+	checkMatrix(fn, "B", br, bc, b, ldb)
+	checkMatrix(fn, "C", m, n, c, ldc)
 }
 
 // AddBias adds bias[j] to every element of column j of the m x n matrix x:
@@ -90,21 +95,8 @@ func AddBias(m, n int, x []float32, ldx int, bias []float32) {
 // equal to 0 and behave alike in every later kernel.
 func Activate(act Activation, dst, src []float32) {
 	checkLen("Activate", "src", src, len(dst))
-	b := current.Load()
-	switch act {
-	case Identity:
-		if len(dst) > 0 && &dst[0] != &src[0] {
-			copy(dst, src)
-		}
-	case ReLU:
-		b.relu(dst, src[:len(dst)])
-	case Sigmoid:
-		b.sigmoid(dst, src[:len(dst)])
-	case Tanh:
-		b.tanh(dst, src[:len(dst)])
-	default:
-		panic(fmt.Sprintf("kernels.Activate: unknown activation %d", act))
-	}
+	checkActivation("Activate", act)
+	current.Load().activate(act, dst, src[:len(dst)])
 }
 
 // ActivateGrad sets dx[i] = dy[i] * f'(x[i]) written in terms of the activation's
@@ -114,20 +106,47 @@ func ActivateGrad(act Activation, dx, dy, y []float32) {
 	n := len(dx)
 	checkLen("ActivateGrad", "dy", dy, n)
 	checkLen("ActivateGrad", "y", y, n)
-	b := current.Load()
+	checkActivation("ActivateGrad", act)
+	current.Load().activateGrad(act, dx, dy[:n], y[:n])
+}
+
+// checkActivation panics unless act is one of the defined activations.
+func checkActivation(fn string, act Activation) {
+	if act > Tanh {
+		panic(fmt.Sprintf("kernels.%s: unknown activation %d", fn, act))
+	}
+}
+
+// activate is Activate on this backend, arguments checked (len(src) == len(dst)).
+func (be *impl) activate(act Activation, dst, src []float32) {
 	switch act {
 	case Identity:
-		if n > 0 && &dx[0] != &dy[0] {
+		if len(dst) > 0 && &dst[0] != &src[0] {
+			copy(dst, src)
+		}
+	case ReLU:
+		be.relu(dst, src)
+	case Sigmoid:
+		be.sigmoid(dst, src)
+	case Tanh:
+		be.tanh(dst, src)
+	}
+}
+
+// activateGrad is ActivateGrad on this backend, arguments checked (dy and y as long
+// as dx).
+func (be *impl) activateGrad(act Activation, dx, dy, y []float32) {
+	switch act {
+	case Identity:
+		if len(dx) > 0 && &dx[0] != &dy[0] {
 			copy(dx, dy)
 		}
 	case ReLU:
-		b.reluGrad(dx, dy[:n], y[:n])
+		be.reluGrad(dx, dy, y)
 	case Sigmoid:
-		b.sigmoidGrad(dx, dy[:n], y[:n])
+		be.sigmoidGrad(dx, dy, y)
 	case Tanh:
-		b.tanhGrad(dx, dy[:n], y[:n])
-	default:
-		panic(fmt.Sprintf("kernels.ActivateGrad: unknown activation %d", act))
+		be.tanhGrad(dx, dy, y)
 	}
 }
 
@@ -155,6 +174,16 @@ func ColSums(m, n int, x []float32, ldx int, dst []float32) {
 // 1/m, for a mean loss). grad may alias logits when ldg == ldl. rowLoss may be nil.
 // A label outside [0, n) panics.
 func SoftmaxCrossEntropy(m, n int, logits []float32, ldl int, labels []int32, grad []float32, ldg int, scale float32, rowLoss []float32) (correct int) {
+	checkSoftmaxXent(m, n, logits, ldl, labels, grad, ldg, rowLoss)
+	if m == 0 {
+		return 0
+	}
+	return current.Load().softmaxXent(m, n, logits, ldl, labels, grad, ldg, scale, rowLoss)
+}
+
+// checkSoftmaxXent panics unless the arguments describe a SoftmaxCrossEntropy call:
+// matrices inside their slices, n >= 1 when m >= 1, every label in [0, n).
+func checkSoftmaxXent(m, n int, logits []float32, ldl int, labels []int32, grad []float32, ldg int, rowLoss []float32) {
 	checkMatrix("SoftmaxCrossEntropy", "logits", m, n, logits, ldl)
 	checkLen("SoftmaxCrossEntropy", "labels", labels, m)
 	if grad != nil {
@@ -164,7 +193,7 @@ func SoftmaxCrossEntropy(m, n int, logits []float32, ldl int, labels []int32, gr
 		checkLen("SoftmaxCrossEntropy", "rowLoss", rowLoss, m)
 	}
 	if m == 0 {
-		return 0
+		return
 	}
 	if n == 0 {
 		panic("kernels.SoftmaxCrossEntropy: n = 0 classes")
@@ -174,7 +203,6 @@ func SoftmaxCrossEntropy(m, n int, logits []float32, ldl int, labels []int32, gr
 			panic(fmt.Sprintf("kernels.SoftmaxCrossEntropy: labels[%d] = %d, want 0 <= label < %d", i, l, n))
 		}
 	}
-	return current.Load().softmaxXent(m, n, logits, ldl, labels, grad, ldg, scale, rowLoss)
 }
 
 // SGD applies plain gradient descent: w[i] -= lr*g[i].

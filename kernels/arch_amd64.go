@@ -27,6 +27,7 @@ func missing(what string, ok bool) string {
 func avx2Impl() *impl {
 	b := genericImpl()
 	b.name, b.rank = "avx2", 10
+	b.gemmSplit = 8 // a ymm vector: partial tiles are masked, computed like whole ones
 	setAVX2Gemm(b)
 	setAVX2Elementwise(b)
 	return b
@@ -37,6 +38,7 @@ func avx2Impl() *impl {
 func avx512Impl() *impl {
 	b := genericImpl()
 	b.name, b.rank = "avx512", 20
+	b.gemmSplit = 16 // a zmm vector: partial tiles are masked, computed like whole ones
 	setAVX512Gemm(b)
 	setAVX512Elementwise(b)
 	return b

@@ -21,6 +21,7 @@ func registerArch() {
 func neonImpl() *impl {
 	b := genericImpl()
 	b.name, b.rank = "neon", 10
+	b.gemmSplit = neonNR // partial tiles go through a private tile: split on whole ones
 	setNEONGemm(b)
 	setNEONElementwise(b)
 	return b

@@ -10,6 +10,7 @@ func genericImpl() *impl {
 		name:        "generic",
 		rank:        0,
 		sgemm:       sgemmGeneric,
+		gemmSplit:   4,
 		addBias:     addBiasGeneric,
 		relu:        reluGeneric,
 		sigmoid:     sigmoidGeneric,

@@ -291,19 +291,15 @@ func (p *Predictor) PredictBatch(n int, x []float32, classes []int, probs []floa
 }
 
 // forward runs the network on rows samples of x (rows <= the workspace's capacity)
-// and returns the logits, rows x Classes(). Each layer is one Sgemm with the bias
-// added and the activation applied in place, as in training.
+// and returns the logits, rows x Classes(). Each layer is one SgemmBiasAct (product,
+// bias, activation), as in training.
 func (p *Predictor) forward(rows int, x []float32) []float32 {
 	m := p.m
 	in := x
 	for l := range m.w {
 		k, c := m.sizes[l], m.sizes[l+1]
 		z := p.out[l][:rows*c]
-		kernels.Sgemm(false, false, rows, c, k, 1, in, k, m.w[l], c, 0, z, c)
-		kernels.AddBias(rows, c, z, c, m.b[l])
-		if a := m.acts[l]; a != kernels.Identity {
-			kernels.Activate(a, z, z)
-		}
+		kernels.SgemmBiasAct(false, false, rows, c, k, in, k, m.w[l], c, m.b[l], m.acts[l], z, c)
 		in = z
 	}
 	return in

@@ -26,6 +26,10 @@ type network struct {
 	out     [][]float32 // out[l]: layer l's output (after its activation), maxBatch x sizes[l+1]
 	delta   [][]float32 // delta[l]: d(mean loss)/d(layer l's pre-activation), same shape as out[l]
 	rowLoss []float32
+
+	// pool computes the kernels (nil: on the calling goroutine alone). The bits are
+	// the same either way.
+	pool *kernels.Pool
 }
 
 func newNetwork(features, classes int, hidden []Layer, maxBatch int) *network {
@@ -66,17 +70,14 @@ func newNetwork(features, classes int, hidden []Layer, maxBatch int) *network {
 func (n *network) layers() int { return len(n.w) }
 
 // forward computes every layer's output for the first m rows of n.x; the last layer's
-// output is the logits.
+// output is the logits. Each layer is one fused call: the product, the bias and the
+// activation (the same bits as the three separate kernels).
 func (n *network) forward(m int) {
 	in := n.x
 	for l := range n.w {
 		k, c := n.sizes[l], n.sizes[l+1]
 		z := n.out[l][:m*c]
-		kernels.Sgemm(false, false, m, c, k, 1, in, k, n.w[l], c, 0, z, c)
-		kernels.AddBias(m, c, z, c, n.b[l])
-		if a := n.acts[l]; a != kernels.Identity {
-			kernels.Activate(a, z, z)
-		}
+		n.pool.SgemmBiasAct(false, false, m, c, k, in, k, n.w[l], c, n.b[l], n.acts[l], z, c)
 		in = z
 	}
 }
@@ -91,7 +92,7 @@ func (n *network) loss(m int, withGrad bool) (sum float64, correct int) {
 	if withGrad {
 		grad = n.delta[L]
 	}
-	correct = kernels.SoftmaxCrossEntropy(m, c, n.out[L], c, n.labels, grad, c, 1/float32(m), n.rowLoss)
+	correct = n.pool.SoftmaxCrossEntropy(m, c, n.out[L], c, n.labels, grad, c, 1/float32(m), n.rowLoss)
 	for _, v := range n.rowLoss[:m] {
 		sum += float64(v)
 	}
@@ -110,14 +111,14 @@ func (n *network) backward(m int) {
 		}
 		d := n.delta[l][:m*c]
 		// dW = in^T * delta (k x c); db = column sums of delta.
-		kernels.Sgemm(true, false, k, c, m, 1, in, k, d, c, 0, n.gw[l], c)
-		kernels.ColSums(m, c, d, c, n.gb[l])
+		n.pool.Sgemm(true, false, k, c, m, 1, in, k, d, c, 0, n.gw[l], c)
+		n.pool.ColSums(m, c, d, c, n.gb[l])
 		if l == 0 {
 			break
 		}
 		// delta[l-1] = (delta * W^T) . f'(out[l-1]), f' written in terms of the output.
 		prev := n.delta[l-1][:m*k]
-		kernels.Sgemm(false, true, m, k, c, 1, d, c, n.w[l], c, 0, prev, k)
-		kernels.ActivateGrad(n.acts[l-1], prev, prev, n.out[l-1][:m*k])
+		n.pool.Sgemm(false, true, m, k, c, 1, d, c, n.w[l], c, 0, prev, k)
+		n.pool.ActivateGrad(n.acts[l-1], prev, prev, n.out[l-1][:m*k])
 	}
 }

@@ -42,19 +42,20 @@ func adamLRT(lr, beta1, beta2 float64, t int) float64 {
 	return lr * math.Sqrt(1-math.Pow(beta2, float64(t))) / (1 - math.Pow(beta1, float64(t)))
 }
 
-// step updates w in place from the gradient g.
-func (o *optimizer) step(w, g []float32) {
+// step updates w in place from the gradient g, on the pool's threads (nil: the
+// calling goroutine): one pass over all parameters.
+func (o *optimizer) step(p *kernels.Pool, w, g []float32) {
 	o.t++
 	c := &o.cfg
 	switch c.Name {
 	case "sgd":
-		kernels.SGD(w, g, float32(c.LR))
+		p.SGD(w, g, float32(c.LR))
 	case "adam":
 		lrT := adamLRT(c.LR, c.Beta1, c.Beta2, o.t)
-		kernels.Adam(w, g, o.s1, o.s2, float32(lrT), float32(c.Beta1), float32(c.Beta2), float32(c.Eps))
+		p.Adam(w, g, o.s1, o.s2, float32(lrT), float32(c.Beta1), float32(c.Beta2), float32(c.Eps))
 	case "adagrad":
-		kernels.Adagrad(w, g, o.s1, float32(c.LR), float32(c.Eps), !c.EpsOutside)
+		p.Adagrad(w, g, o.s1, float32(c.LR), float32(c.Eps), !c.EpsOutside)
 	case "rmsprop":
-		kernels.RMSProp(w, g, o.s1, float32(c.LR), float32(c.Rho), float32(c.Eps), !c.EpsOutside)
+		p.RMSProp(w, g, o.s1, float32(c.LR), float32(c.Rho), float32(c.Eps), !c.EpsOutside)
 	}
 }

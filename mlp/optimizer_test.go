@@ -16,7 +16,7 @@ func oneStep(t *testing.T, o Optimizer, g float32) float64 {
 	}
 	opt := newOptimizer(c.Optimizer, 1)
 	w := []float32{0}
-	opt.step(w, []float32{g})
+	opt.step(nil, w, []float32{g})
 	return float64(w[0])
 }
 
@@ -84,7 +84,7 @@ func TestAdamStepCounting(t *testing.T) {
 	gs := []float64{0.3, -0.1, 0.05}
 	wr, m, v := 0.5, 0.0, 0.0
 	for i, g := range gs {
-		opt.step(w, []float32{float32(g)})
+		opt.step(nil, w, []float32{float32(g)})
 		tt := float64(i + 1)
 		m = 0.9*m + 0.1*g
 		v = 0.999*v + 0.001*g*g

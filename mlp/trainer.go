@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -49,7 +50,12 @@ type Trainer struct {
 	split       *splitter
 	stop        stopper
 	best        []float32 // patience + RestoreBest: the best epoch's weights
-	ran         bool
+	// pool is the trainer's own set of kernel threads (Config.Threads of them),
+	// started by NewTrainer and stopped when Run returns (or when the Trainer is
+	// garbage collected without running).
+	pool    *kernels.Pool
+	threads int // the pool's threads while open
+	ran     bool
 }
 
 // NewTrainer normalizes cfg (see Config.Normalize), checks the data (consistent sizes,
@@ -98,11 +104,20 @@ func NewTrainer(cfg Config, train, test *Data) (*Trainer, error) {
 	if cfg.Stop.RestoreBest {
 		t.best = make([]float32, len(t.net.params))
 	}
+	// Last, once nothing can fail: the workers are goroutines.
+	t.pool = kernels.NewPool(cfg.Threads)
+	t.net.pool = t.pool
+	t.threads = t.pool.Threads()
+	runtime.AddCleanup(t, func(p *kernels.Pool) { p.Close() }, t.pool)
 	return t, nil
 }
 
 // Config returns the trainer's normalized configuration.
 func (t *Trainer) Config() Config { return t.cfg }
+
+// Threads returns the number of threads the trainer's kernels compute with
+// (Config.Threads, or the CPUs available when it is 0).
+func (t *Trainer) Threads() int { return t.threads }
 
 // NVal returns the number of validation samples; the rest of the training data trains.
 func (t *Trainer) NVal() int { return t.split.nVal }
@@ -116,6 +131,7 @@ func (t *Trainer) Run(ctx context.Context, onEpoch func(EpochMetrics)) (*Result,
 		return nil, errors.New("mlp: Trainer.Run called twice; make a new Trainer per run")
 	}
 	t.ran = true
+	defer t.pool.Close()
 	start := time.Now()
 	res := &Result{
 		Config:  t.cfg,
@@ -123,7 +139,7 @@ func (t *Trainer) Run(ctx context.Context, onEpoch func(EpochMetrics)) (*Result,
 		NTrain:  t.split.nTrain,
 		NVal:    t.split.nVal,
 		Backend: kernels.Backend(),
-		Threads: kernelThreads(),
+		Threads: t.threads,
 	}
 	if t.test != nil {
 		res.NTest = t.test.N
@@ -218,7 +234,7 @@ func (t *Trainer) step(idx []int32) (lossSum float64, correct int) {
 	n.forward(m)
 	lossSum, correct = n.loss(m, true)
 	n.backward(m)
-	t.opt.step(n.params, n.grads)
+	t.opt.step(t.pool, n.params, n.grads)
 	return lossSum, correct
 }
 
@@ -254,7 +270,3 @@ func (t *Trainer) evalAll(d *Data) (loss, acc float64) {
 	}
 	return sum / float64(d.N), float64(correct) / float64(d.N)
 }
-
-// kernelThreads is the number of threads the kernels compute with. The kernels API
-// has no parallelism yet: every kernel runs on the calling goroutine.
-func kernelThreads() int { return 1 }

@@ -82,7 +82,7 @@ func newTrainFlags(o *trainOptions) (fs *flag.FlagSet, hidden, act, initS, outIn
 	fs.BoolVar(&c.Stop.RestoreBest, "restore-best", false, "patience: keep the best epoch's weights when stopping")
 	fs.Float64Var(&c.Stop.LossFloor, "loss-floor", 0, "also stop when the epoch's training loss falls below this (0 = off)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of initialization, split and shuffles")
-	fs.IntVar(&c.Threads, "threads", 0, "cores the kernels may use (0 = all); recorded: the kernels run on one thread for now")
+	fs.IntVar(&c.Threads, "threads", 0, "threads the kernels compute with (0 = every CPU this process may use); the results are the same bits for any count")
 	fs.BoolVar(&c.TestEachEpoch, "test-each-epoch", false, "also evaluate the test set after every epoch (printed to stderr, stored in -json)")
 	fs.StringVar(&o.dataDir, "data", "", "`folder` with the four MNIST-style IDX files, gzipped or not (default: fetch MNIST through the Go module proxy)")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the whole run as one JSON object to this `file`")
@@ -287,8 +287,8 @@ func train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	cfg := tr.Config()
-	fmt.Fprintf(stderr, "simdmlp train: backend %s, threads 1, data %s (train %d = %d training + %d validation, test %d), %s\n",
-		kernels.Backend(), dir, trainSet.N, trainSet.N-tr.NVal(), tr.NVal(), testSet.N, describe(cfg, trainSet))
+	fmt.Fprintf(stderr, "simdmlp train: backend %s, threads %d, data %s (train %d = %d training + %d validation, test %d), %s\n",
+		kernels.Backend(), tr.Threads(), dir, trainSet.N, trainSet.N-tr.NVal(), tr.NVal(), testSet.N, describe(cfg, trainSet))
 
 	started := time.Now()
 	res, runErr := tr.Run(ctx, func(m mlp.EpochMetrics) {

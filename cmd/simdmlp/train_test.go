@@ -169,7 +169,7 @@ func TestTrainEndToEnd(t *testing.T) {
 		if tm == nil {
 			t.Fatalf("%s: last line %q", backend, lines[6])
 		}
-		if !strings.HasPrefix(stderr, "simdmlp train: backend "+backend+", threads 1, data "+dir+" (train 300 = 270 training + 30 validation, test 100), 64-32 relu he_normal-16 tanh he_normal-10 softmax glorot_uniform, adam lr 0.01 beta1 0.9 beta2 0.999 eps 1e-07, batch 16, epochs 3, split 0.1, protocol clean, shuffle buffer 10000, stop none, seed 3\n") {
+		if !strings.HasPrefix(stderr, "simdmlp train: backend "+backend+", threads "+fmt.Sprint(kernels.DefaultThreads())+", data "+dir+" (train 300 = 270 training + 30 validation, test 100), 64-32 relu he_normal-16 tanh he_normal-10 softmax glorot_uniform, adam lr 0.01 beta1 0.9 beta2 0.999 eps 1e-07, batch 16, epochs 3, split 0.1, protocol clean, shuffle buffer 10000, stop none, seed 3\n") {
 			t.Errorf("%s: header %q", backend, strings.SplitN(stderr, "\n", 2)[0])
 		}
 		if strings.Count(stderr, "test_accuracy") != 3 {
