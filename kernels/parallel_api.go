@@ -13,12 +13,12 @@ func (p *Pool) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float3
 	be := current.Load()
 	q := p.begin()
 	defer q.end()
-	parts, units := gemmParts(q.size(), be, m, n, k)
-	if parts == 1 {
+	chunks, units := gemmParts(q.size(), be, m, n, k)
+	if chunks == 1 {
 		be.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	q.job = job{kind: jobGemm, be: be, parts: parts, units: units, unit: be.gemmSplit,
+	q.job = job{kind: jobGemm, be: be, chunks: chunks, units: units, unit: be.gemmSplit,
 		transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
 	q.runJob()
@@ -34,20 +34,22 @@ func (p *Pool) SgemmBiasAct(transA, transB bool, m, n, k int, a []float32, lda i
 	be := current.Load()
 	q := p.begin()
 	defer q.end()
-	parts, units := gemmParts(q.size(), be, m, n, k)
-	if parts == 1 {
+	chunks, units := gemmParts(q.size(), be, m, n, k)
+	if chunks == 1 {
 		be.gemmBiasAct(transA, transB, m, n, k, a, lda, b, ldb, bias, act, c, ldc)
 		return
 	}
-	q.job = job{kind: jobGemmBiasAct, be: be, parts: parts, units: units, unit: be.gemmSplit,
+	q.job = job{kind: jobGemmBiasAct, be: be, chunks: chunks, units: units, unit: be.gemmSplit,
 		transA: transA, transB: transB, m: m, n: n, k: k,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, bias: bias, act: act}
 	q.runJob()
 }
 
 // gemmParts returns how many column blocks an m x n x k GEMM is split into on
-// threads threads, and the number of split units (gemmSplit columns each) of n.
-func gemmParts(threads int, be *impl, m, n, k int) (parts, units int) {
+// threads threads, and the number of split units (gemmSplit columns each) of n. A
+// GEMM is split into no more blocks than threads: each block packs its own copy of
+// op(A).
+func gemmParts(threads int, be *impl, m, n, k int) (chunks, units int) {
 	units = (n + be.gemmSplit - 1) / be.gemmSplit
 	return splitCount(threads, units, 2*m*n*max(k, 1), minGemmFlopsPerPart), units
 }
@@ -62,12 +64,12 @@ func (p *Pool) AddBias(m, n int, x []float32, ldx int, bias []float32) {
 	be := current.Load()
 	q := p.begin()
 	defer q.end()
-	parts := splitCount(q.size(), m, m*n, minElemsPerPart)
-	if parts == 1 {
+	chunks := q.chunks(m, m*n)
+	if chunks == 1 {
 		be.addBias(m, n, x, ldx, bias)
 		return
 	}
-	q.job = job{kind: jobAddBias, be: be, parts: parts, units: m, unit: 1, m: m, n: n, c: x, ldc: ldx, bias: bias[:n]}
+	q.job = job{kind: jobAddBias, be: be, chunks: chunks, units: m, unit: 1, m: m, n: n, c: x, ldc: ldx, bias: bias[:n]}
 	q.runJob()
 }
 
@@ -86,12 +88,12 @@ func (p *Pool) ColSums(m, n int, x []float32, ldx int, dst []float32) {
 	q := p.begin()
 	defer q.end()
 	units := (n + elemUnit - 1) / elemUnit
-	parts := splitCount(q.size(), units, m*n, minElemsPerPart)
-	if parts == 1 {
+	chunks := q.chunks(units, m*n)
+	if chunks == 1 {
 		be.colSums(m, n, x, ldx, dst)
 		return
 	}
-	q.job = job{kind: jobColSums, be: be, parts: parts, units: units, unit: elemUnit, m: m, n: n, c: x, ldc: ldx, x: dst[:n]}
+	q.job = job{kind: jobColSums, be: be, chunks: chunks, units: units, unit: elemUnit, m: m, n: n, c: x, ldc: ldx, x: dst[:n]}
 	q.runJob()
 }
 
@@ -105,14 +107,14 @@ func (p *Pool) SoftmaxCrossEntropy(m, n int, logits []float32, ldl int, labels [
 	be := current.Load()
 	q := p.begin()
 	defer q.end()
-	parts := splitCount(q.size(), m, m*n, minElemsPerPart)
-	if parts == 1 {
+	chunks := q.chunks(m, m*n)
+	if chunks == 1 {
 		return be.softmaxXent(m, n, logits, ldl, labels, grad, ldg, scale, rowLoss)
 	}
-	q.job = job{kind: jobSoftmax, be: be, parts: parts, units: m, unit: 1, m: m, n: n, c: logits, ldc: ldl,
-		labels: labels, x: grad, ldb: ldg, f1: scale, rowLoss: rowLoss, counts: q.counts}
+	q.job = job{kind: jobSoftmax, be: be, chunks: chunks, units: m, unit: 1, m: m, n: n, c: logits, ldc: ldl,
+		labels: labels, x: grad, ldb: ldg, f1: scale, rowLoss: rowLoss, counts: q.counts[:]}
 	q.runJob()
-	for _, c := range q.counts[:parts] {
+	for _, c := range q.counts[:chunks] {
 		correct += c
 	}
 	return correct
@@ -174,11 +176,21 @@ func (p *Pool) elementwise(j job) {
 	q := p.begin()
 	defer q.end()
 	j.units, j.unit = (n+elemUnit-1)/elemUnit, elemUnit
-	j.parts = splitCount(q.size(), j.units, n, minElemsPerPart)
-	if j.parts == 1 {
+	j.chunks = q.chunks(j.units, n)
+	if j.chunks == 1 {
 		j.run(0)
 		return
 	}
 	q.job = j
 	q.runJob()
+}
+
+// chunks returns how many chunks elementwise work of total elements in units
+// indivisible blocks is handed out in (1 for a pool that computes alone): chunks of
+// at least minElemsPerPart elements, at most maxChunks.
+func (p *Pool) chunks(units, total int) int {
+	if p == nil {
+		return 1
+	}
+	return splitCount(maxChunks, units, total, minElemsPerPart)
 }

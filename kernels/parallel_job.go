@@ -22,11 +22,11 @@ const (
 // struct stored in the Pool (not a closure), so handing it to the workers allocates
 // nothing. Fields are reused across kinds as the comments say.
 type job struct {
-	kind  jobKind
-	be    *impl // the backend of the whole call, read once
-	parts int
-	units int // indivisible blocks the work is split into
-	unit  int // columns (GEMM, column sums), rows or elements per block
+	kind   jobKind
+	be     *impl // the backend of the whole call, read once
+	chunks int   // the work is split into chunks of as equal a number of units as can be
+	units  int   // indivisible blocks the work is made of
+	unit   int   // columns (GEMM, column sums), rows or elements per block
 
 	// GEMM, bias, column sums, softmax: matrices.
 	transA, transB bool
@@ -48,9 +48,9 @@ type job struct {
 	counts  []int
 }
 
-// run computes part of the job.
-func (j *job) run(part int) {
-	lo, hi := span(part, j.parts, j.units)
+// run computes chunk c of the job.
+func (j *job) run(c int) {
+	lo, hi := span(c, j.chunks, j.units)
 	lo *= j.unit
 	hi = min(hi*j.unit, j.limit())
 	if lo >= hi {
@@ -85,7 +85,7 @@ func (j *job) run(part int) {
 		if j.rowLoss != nil {
 			rowLoss = j.rowLoss[lo:hi]
 		}
-		j.counts[part] = be.softmaxXent(hi-lo, j.n, j.c[lo*j.ldc:], j.ldc, j.labels[lo:hi], grad, j.ldb, j.f1, rowLoss)
+		j.counts[c] = be.softmaxXent(hi-lo, j.n, j.c[lo*j.ldc:], j.ldc, j.labels[lo:hi], grad, j.ldb, j.f1, rowLoss)
 	case jobActivate:
 		be.activate(j.act, j.x[lo:hi], j.y[lo:hi])
 	case jobActivateGrad:
