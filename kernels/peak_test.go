@@ -59,11 +59,10 @@ var peaks struct {
 }
 
 // PeakGFLOPS returns the FMA peak of the named backend in GFLOP/s on one thread,
-// measured on first use and remembered for the rest of the process: the best of 100
-// runs of about 1 ms, each timed by the thread's CPU time where available (else the
-// wall clock). Other processes can only slow a run down, and short runs give the best
-// of them a chance to fit between two of the scheduler's time slices on a busy
-// machine. It returns 0 for a backend without a peak loop.
+// measured on first use and remembered for the rest of the process: after 300 ms of
+// warm-up, the best of 40 runs of about 5 ms, each timed by the thread's CPU time
+// where available (else the wall clock), since other processes can only slow a run
+// down. It returns 0 for a backend without a peak loop.
 func PeakGFLOPS(backend string) float64 {
 	peaks.Lock()
 	defer peaks.Unlock()
@@ -78,21 +77,27 @@ func PeakGFLOPS(backend string) float64 {
 		peaks.gflops[backend] = 0
 		return 0
 	}
-	// Size a run to about 1 ms.
+	// Size a run to about 5 ms.
 	iters := 1 << 10
 	for {
 		t := time.Now()
 		l.run(iters)
-		if d := time.Since(t); d > 500*time.Microsecond {
-			iters = int(float64(iters) * float64(time.Millisecond) / float64(d))
+		if d := time.Since(t); d > 2*time.Millisecond {
+			iters = int(float64(iters) * float64(5*time.Millisecond) / float64(d))
 			break
 		}
 		iters *= 2
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// Run for a while first: the clock settles at the rate it sustains under this
+	// load, the one the GEMM benchmarks (a second or more each) run at, rather than
+	// the higher one a core boosts to for a few milliseconds after idling.
+	for t := time.Now(); time.Since(t) < 300*time.Millisecond; {
+		l.run(iters)
+	}
 	best := 0.0
-	for r := 0; r < 100; r++ {
+	for r := 0; r < 40; r++ {
 		c0, cpuOK := ThreadCPUNanos()
 		t := time.Now()
 		l.run(iters)
