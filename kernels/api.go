@@ -217,9 +217,11 @@ func SGD(w, g []float32, lr float32) {
 //	m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g*g; w -= lrT*m/(sqrt(v)+eps)
 //
 // Moment values whose magnitude falls below the smallest normal float32 are stored
-// as zero: subnormal arithmetic is many times slower on x86 and would make late
-// epochs slower than early ones, and the flushed values are far below anything that
-// can move a weight.
+// as zero, and so is the square of a gradient too small for (1-beta2)*g*g to be a
+// normal float32 (|g| < sqrt(2^-126/(1-beta2)), about 3.4e-18 for Keras's beta2):
+// subnormal arithmetic is many times slower on x86 and would make late epochs
+// slower than early ones (late in training many gradients are that small), and the
+// flushed values are far below anything that can move a weight.
 func Adam(w, g, m, v []float32, lrT, beta1, beta2, eps float32) {
 	n := len(w)
 	checkLen("Adam", "g", g, n)
@@ -229,7 +231,8 @@ func Adam(w, g, m, v []float32, lrT, beta1, beta2, eps float32) {
 }
 
 // Adagrad applies one Adagrad step: acc += g*g; w -= lr*g/sqrt(acc+eps) when
-// epsInside (current Keras), else w -= lr*g/(sqrt(acc)+eps).
+// epsInside (current Keras), else w -= lr*g/(sqrt(acc)+eps). A g*g below the
+// smallest normal float32 (|g| < 2^-63) counts as zero (see Adam).
 func Adagrad(w, g, acc []float32, lr, eps float32, epsInside bool) {
 	n := len(w)
 	checkLen("Adagrad", "g", g, n)
@@ -239,7 +242,8 @@ func Adagrad(w, g, acc []float32, lr, eps float32, epsInside bool) {
 
 // RMSProp applies one RMSprop step without momentum: s = rho*s + (1-rho)*g*g;
 // w -= lr*g/sqrt(s+eps) when epsInside (current Keras), else w -= lr*g/(sqrt(s)+eps).
-// Values of s below the smallest normal float32 are stored as zero (see Adam).
+// Values of s below the smallest normal float32 are stored as zero, and a (1-rho)*g*g
+// below it counts as zero (see Adam).
 func RMSProp(w, g, s []float32, lr, rho, eps float32, epsInside bool) {
 	n := len(w)
 	checkLen("RMSProp", "g", g, n)

@@ -19,10 +19,9 @@ type impl struct {
 	rank int
 
 	sgemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-	// sgemmBiasAct, when set, is a GEMM with a fused bias + activation epilogue
-	// (SgemmBiasAct); it returns false, having done nothing, for an activation it does
-	// not fuse. When nil, SgemmBiasAct composes sgemm, addBias and the activation.
-	sgemmBiasAct func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, act Activation, c []float32, ldc int) bool
+	// fused holds the backend's fused kernels; SgemmBiasAct composes the kernels
+	// above where it has none.
+	fused fusedKernels
 	// gemmSplit is the column multiple at which a Pool may split a GEMM's C (and
 	// op(B)) between threads without changing any element's bits: a multiple of
 	// the widths the backend computes C in (its vector, or its register tile when

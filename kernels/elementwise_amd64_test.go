@@ -133,9 +133,14 @@ const (
 func refAdam(s [][]float32, lrT, eps float32) {
 	w, g, m, v := s[0], s[1], s[2], s[3]
 	c1, c2 := 1-tB1, 1-tB2
+	thr := sqrt32r(0x1p-126 / c2) // the API: a subnormal c2*g*g counts as 0
 	for i := range w {
 		mi := flush32(float32(tB1*m[i]) + float32(c1*g[i]))
-		vi := flush32(float32(tB2*v[i]) + float32(float32(c2*g[i])*g[i]))
+		t := float32(c2 * g[i])
+		if math.Abs(float64(g[i])) < float64(thr) {
+			t = 0
+		}
+		vi := flush32(float32(tB2*v[i]) + float32(t*g[i]))
 		m[i], v[i] = mi, vi
 		w[i] -= float32(lrT*mi) / (sqrt32r(vi) + eps)
 	}
@@ -279,7 +284,11 @@ func streamCases() []streamCase {
 				ref: func(s [][]float32) {
 					w, g, acc := s[0], s[1], s[2]
 					for i := range w {
-						a := acc[i] + float32(g[i]*g[i])
+						gg := g[i]
+						if math.Abs(float64(gg)) < 0x1p-63 { // the API: a subnormal g*g counts as 0
+							gg = 0
+						}
+						a := acc[i] + float32(g[i]*gg)
 						acc[i] = a
 						if inside {
 							w[i] -= float32(tLR*g[i]) / sqrt32r(a+tEps)
@@ -298,8 +307,13 @@ func streamCases() []streamCase {
 				ref: func(s [][]float32) {
 					w, g, sq := s[0], s[1], s[2]
 					c := 1 - tRho
+					thr := sqrt32r(0x1p-126 / c) // the API: a subnormal c*g*g counts as 0
 					for i := range w {
-						si := flush32(float32(tRho*sq[i]) + float32(float32(c*g[i])*g[i]))
+						t := float32(c * g[i])
+						if math.Abs(float64(g[i])) < float64(thr) {
+							t = 0
+						}
+						si := flush32(float32(tRho*sq[i]) + float32(t*g[i]))
 						sq[i] = si
 						if inside {
 							w[i] -= float32(tLR*g[i]) / sqrt32r(si+tEps)

@@ -1294,6 +1294,8 @@ TEXT ·adamNEON(SB), NOSPLIT|NOFRAME, $0-112
 	WORD $0x4ebcd779 // fsub v25.4s, v27.4s, v28.4s
 	MOVW $0x800000, R16
 	VDUP R16, V24.S4
+	WORD $0x6e39ff17 // fdiv v23.4s, v24.4s, v25.4s
+	WORD $0x6ea1faf7 // fsqrt v23.4s, v23.4s
 	CMP $8, R0
 	BLT vec
 unrolled:
@@ -1311,6 +1313,10 @@ unrolled:
 	WORD $0x4e6a1ca5 // bic v5.16b, v5.16b, v10.16b
 	WORD $0x6e39dc48 // fmul v8.4s, v2.4s, v25.4s
 	WORD $0x6e39dc6a // fmul v10.4s, v3.4s, v25.4s
+	WORD $0x6ea2eee9 // facgt v9.4s, v23.4s, v2.4s
+	WORD $0x6ea3eeeb // facgt v11.4s, v23.4s, v3.4s
+	WORD $0x4e691d08 // bic v8.16b, v8.16b, v9.16b
+	WORD $0x4e6b1d4a // bic v10.16b, v10.16b, v11.16b
 	WORD $0x6e3cdcc6 // fmul v6.4s, v6.4s, v28.4s
 	WORD $0x6e3cdce7 // fmul v7.4s, v7.4s, v28.4s
 	VFMLA V2.S4, V8.S4, V6.S4
@@ -1348,6 +1354,8 @@ vecloop:
 	WORD $0x6ea2ef04 // facgt v4.4s, v24.4s, v2.4s
 	WORD $0x4e641c42 // bic v2.16b, v2.16b, v4.16b
 	WORD $0x6e39dc24 // fmul v4.4s, v1.4s, v25.4s
+	WORD $0x6ea1eee5 // facgt v5.4s, v23.4s, v1.4s
+	WORD $0x4e651c84 // bic v4.16b, v4.16b, v5.16b
 	WORD $0x6e3cdc63 // fmul v3.4s, v3.4s, v28.4s
 	VFMLA V1.S4, V4.S4, V3.S4
 	WORD $0x6ea3ef05 // facgt v5.4s, v24.4s, v3.4s
@@ -1375,6 +1383,8 @@ one:
 	WORD $0x6ea2ef04 // facgt v4.4s, v24.4s, v2.4s
 	WORD $0x4e641c42 // bic v2.16b, v2.16b, v4.16b
 	WORD $0x6e39dc24 // fmul v4.4s, v1.4s, v25.4s
+	WORD $0x6ea1eee5 // facgt v5.4s, v23.4s, v1.4s
+	WORD $0x4e651c84 // bic v4.16b, v4.16b, v5.16b
 	WORD $0x6e3cdc63 // fmul v3.4s, v3.4s, v28.4s
 	VFMLA V1.S4, V4.S4, V3.S4
 	WORD $0x6ea3ef05 // facgt v5.4s, v24.4s, v3.4s
@@ -1404,32 +1414,50 @@ TEXT ·adagradEpsInsideNEON(SB), NOSPLIT|NOFRAME, $0-80
 	VDUP V31.S[0], V31.S4
 	FMOVS eps+76(FP), F30
 	VDUP V30.S[0], V30.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V29.S4
+	MOVW $0x800000, R16
+	VDUP R16, V28.S4
+	WORD $0x6e3dff9b // fdiv v27.4s, v28.4s, v29.4s
+	WORD $0x6ea1fb7b // fsqrt v27.4s, v27.4s
 	CMP $16, R0
 	BLT vec
 unrolled:
 	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
-	VFMLA V4.S4, V4.S4, V8.S4
-	VFMLA V5.S4, V5.S4, V9.S4
-	VFMLA V6.S4, V6.S4, V10.S4
-	VFMLA V7.S4, V7.S4, V11.S4
+	VMOV V4.B16, V13.B16
+	VMOV V5.B16, V15.B16
+	VMOV V6.B16, V17.B16
+	VMOV V7.B16, V19.B16
+	WORD $0x6ea4ef6c // facgt v12.4s, v27.4s, v4.4s
+	WORD $0x6ea5ef6e // facgt v14.4s, v27.4s, v5.4s
+	WORD $0x6ea6ef70 // facgt v16.4s, v27.4s, v6.4s
+	WORD $0x6ea7ef72 // facgt v18.4s, v27.4s, v7.4s
+	WORD $0x4e6c1dad // bic v13.16b, v13.16b, v12.16b
+	WORD $0x4e6e1def // bic v15.16b, v15.16b, v14.16b
+	WORD $0x4e701e31 // bic v17.16b, v17.16b, v16.16b
+	WORD $0x4e721e73 // bic v19.16b, v19.16b, v18.16b
+	VFMLA V4.S4, V13.S4, V8.S4
+	VFMLA V5.S4, V15.S4, V9.S4
+	VFMLA V6.S4, V17.S4, V10.S4
+	VFMLA V7.S4, V19.S4, V11.S4
 	WORD $0x4e3ed50c // fadd v12.4s, v8.4s, v30.4s
-	WORD $0x4e3ed52d // fadd v13.4s, v9.4s, v30.4s
-	WORD $0x4e3ed54e // fadd v14.4s, v10.4s, v30.4s
-	WORD $0x4e3ed56f // fadd v15.4s, v11.4s, v30.4s
+	WORD $0x4e3ed52e // fadd v14.4s, v9.4s, v30.4s
+	WORD $0x4e3ed550 // fadd v16.4s, v10.4s, v30.4s
+	WORD $0x4e3ed572 // fadd v18.4s, v11.4s, v30.4s
 	WORD $0x6ea1f98c // fsqrt v12.4s, v12.4s
-	WORD $0x6ea1f9ad // fsqrt v13.4s, v13.4s
 	WORD $0x6ea1f9ce // fsqrt v14.4s, v14.4s
-	WORD $0x6ea1f9ef // fsqrt v15.4s, v15.4s
+	WORD $0x6ea1fa10 // fsqrt v16.4s, v16.4s
+	WORD $0x6ea1fa52 // fsqrt v18.4s, v18.4s
 	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
 	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
 	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
 	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
 	WORD $0x6e2cfc84 // fdiv v4.4s, v4.4s, v12.4s
-	WORD $0x6e2dfca5 // fdiv v5.4s, v5.4s, v13.4s
-	WORD $0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
-	WORD $0x6e2ffce7 // fdiv v7.4s, v7.4s, v15.4s
+	WORD $0x6e2efca5 // fdiv v5.4s, v5.4s, v14.4s
+	WORD $0x6e30fcc6 // fdiv v6.4s, v6.4s, v16.4s
+	WORD $0x6e32fce7 // fdiv v7.4s, v7.4s, v18.4s
 	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
 	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
 	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
@@ -1446,7 +1474,10 @@ vecloop:
 	VLD1.P 16(R1), [V0.S4]
 	VLD1.P 16(R2), [V1.S4]
 	VLD1.P 16(R3), [V2.S4]
-	VFMLA V1.S4, V1.S4, V2.S4
+	VMOV V1.B16, V4.B16
+	WORD $0x6ea1ef63 // facgt v3.4s, v27.4s, v1.4s
+	WORD $0x4e631c84 // bic v4.16b, v4.16b, v3.16b
+	VFMLA V1.S4, V4.S4, V2.S4
 	WORD $0x4e3ed443 // fadd v3.4s, v2.4s, v30.4s
 	WORD $0x6ea1f863 // fsqrt v3.4s, v3.4s
 	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
@@ -1463,7 +1494,10 @@ one:
 	FMOVS.P 4(R1), F0
 	FMOVS.P 4(R2), F1
 	FMOVS.P 4(R3), F2
-	VFMLA V1.S4, V1.S4, V2.S4
+	VMOV V1.B16, V4.B16
+	WORD $0x6ea1ef63 // facgt v3.4s, v27.4s, v1.4s
+	WORD $0x4e631c84 // bic v4.16b, v4.16b, v3.16b
+	VFMLA V1.S4, V4.S4, V2.S4
 	WORD $0x4e3ed443 // fadd v3.4s, v2.4s, v30.4s
 	WORD $0x6ea1f863 // fsqrt v3.4s, v3.4s
 	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
@@ -1488,32 +1522,50 @@ TEXT ·adagradEpsOutsideNEON(SB), NOSPLIT|NOFRAME, $0-80
 	VDUP V31.S[0], V31.S4
 	FMOVS eps+76(FP), F30
 	VDUP V30.S[0], V30.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V29.S4
+	MOVW $0x800000, R16
+	VDUP R16, V28.S4
+	WORD $0x6e3dff9b // fdiv v27.4s, v28.4s, v29.4s
+	WORD $0x6ea1fb7b // fsqrt v27.4s, v27.4s
 	CMP $16, R0
 	BLT vec
 unrolled:
 	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
-	VFMLA V4.S4, V4.S4, V8.S4
-	VFMLA V5.S4, V5.S4, V9.S4
-	VFMLA V6.S4, V6.S4, V10.S4
-	VFMLA V7.S4, V7.S4, V11.S4
+	VMOV V4.B16, V13.B16
+	VMOV V5.B16, V15.B16
+	VMOV V6.B16, V17.B16
+	VMOV V7.B16, V19.B16
+	WORD $0x6ea4ef6c // facgt v12.4s, v27.4s, v4.4s
+	WORD $0x6ea5ef6e // facgt v14.4s, v27.4s, v5.4s
+	WORD $0x6ea6ef70 // facgt v16.4s, v27.4s, v6.4s
+	WORD $0x6ea7ef72 // facgt v18.4s, v27.4s, v7.4s
+	WORD $0x4e6c1dad // bic v13.16b, v13.16b, v12.16b
+	WORD $0x4e6e1def // bic v15.16b, v15.16b, v14.16b
+	WORD $0x4e701e31 // bic v17.16b, v17.16b, v16.16b
+	WORD $0x4e721e73 // bic v19.16b, v19.16b, v18.16b
+	VFMLA V4.S4, V13.S4, V8.S4
+	VFMLA V5.S4, V15.S4, V9.S4
+	VFMLA V6.S4, V17.S4, V10.S4
+	VFMLA V7.S4, V19.S4, V11.S4
 	WORD $0x6ea1f90c // fsqrt v12.4s, v8.4s
-	WORD $0x6ea1f92d // fsqrt v13.4s, v9.4s
-	WORD $0x6ea1f94e // fsqrt v14.4s, v10.4s
-	WORD $0x6ea1f96f // fsqrt v15.4s, v11.4s
+	WORD $0x6ea1f92e // fsqrt v14.4s, v9.4s
+	WORD $0x6ea1f950 // fsqrt v16.4s, v10.4s
+	WORD $0x6ea1f972 // fsqrt v18.4s, v11.4s
 	WORD $0x4e3ed58c // fadd v12.4s, v12.4s, v30.4s
-	WORD $0x4e3ed5ad // fadd v13.4s, v13.4s, v30.4s
 	WORD $0x4e3ed5ce // fadd v14.4s, v14.4s, v30.4s
-	WORD $0x4e3ed5ef // fadd v15.4s, v15.4s, v30.4s
+	WORD $0x4e3ed610 // fadd v16.4s, v16.4s, v30.4s
+	WORD $0x4e3ed652 // fadd v18.4s, v18.4s, v30.4s
 	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
 	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
 	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
 	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
 	WORD $0x6e2cfc84 // fdiv v4.4s, v4.4s, v12.4s
-	WORD $0x6e2dfca5 // fdiv v5.4s, v5.4s, v13.4s
-	WORD $0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
-	WORD $0x6e2ffce7 // fdiv v7.4s, v7.4s, v15.4s
+	WORD $0x6e2efca5 // fdiv v5.4s, v5.4s, v14.4s
+	WORD $0x6e30fcc6 // fdiv v6.4s, v6.4s, v16.4s
+	WORD $0x6e32fce7 // fdiv v7.4s, v7.4s, v18.4s
 	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
 	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
 	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
@@ -1530,7 +1582,10 @@ vecloop:
 	VLD1.P 16(R1), [V0.S4]
 	VLD1.P 16(R2), [V1.S4]
 	VLD1.P 16(R3), [V2.S4]
-	VFMLA V1.S4, V1.S4, V2.S4
+	VMOV V1.B16, V4.B16
+	WORD $0x6ea1ef63 // facgt v3.4s, v27.4s, v1.4s
+	WORD $0x4e631c84 // bic v4.16b, v4.16b, v3.16b
+	VFMLA V1.S4, V4.S4, V2.S4
 	WORD $0x6ea1f843 // fsqrt v3.4s, v2.4s
 	WORD $0x4e3ed463 // fadd v3.4s, v3.4s, v30.4s
 	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
@@ -1547,7 +1602,10 @@ one:
 	FMOVS.P 4(R1), F0
 	FMOVS.P 4(R2), F1
 	FMOVS.P 4(R3), F2
-	VFMLA V1.S4, V1.S4, V2.S4
+	VMOV V1.B16, V4.B16
+	WORD $0x6ea1ef63 // facgt v3.4s, v27.4s, v1.4s
+	WORD $0x4e631c84 // bic v4.16b, v4.16b, v3.16b
+	VFMLA V1.S4, V4.S4, V2.S4
 	WORD $0x6ea1f843 // fsqrt v3.4s, v2.4s
 	WORD $0x4e3ed463 // fadd v3.4s, v3.4s, v30.4s
 	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
@@ -1579,6 +1637,8 @@ TEXT ·rmspropEpsInsideNEON(SB), NOSPLIT|NOFRAME, $0-84
 	WORD $0x4ebdd79b // fsub v27.4s, v28.4s, v29.4s
 	MOVW $0x800000, R16
 	VDUP R16, V26.S4
+	WORD $0x6e3bff59 // fdiv v25.4s, v26.4s, v27.4s
+	WORD $0x6ea1fb39 // fsqrt v25.4s, v25.4s
 	CMP $16, R0
 	BLT vec
 unrolled:
@@ -1586,41 +1646,49 @@ unrolled:
 	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
 	WORD $0x6e3bdc8c // fmul v12.4s, v4.4s, v27.4s
-	WORD $0x6e3bdcad // fmul v13.4s, v5.4s, v27.4s
-	WORD $0x6e3bdcce // fmul v14.4s, v6.4s, v27.4s
-	WORD $0x6e3bdcef // fmul v15.4s, v7.4s, v27.4s
+	WORD $0x6e3bdcae // fmul v14.4s, v5.4s, v27.4s
+	WORD $0x6e3bdcd0 // fmul v16.4s, v6.4s, v27.4s
+	WORD $0x6e3bdcf2 // fmul v18.4s, v7.4s, v27.4s
+	WORD $0x6ea4ef2d // facgt v13.4s, v25.4s, v4.4s
+	WORD $0x6ea5ef2f // facgt v15.4s, v25.4s, v5.4s
+	WORD $0x6ea6ef31 // facgt v17.4s, v25.4s, v6.4s
+	WORD $0x6ea7ef33 // facgt v19.4s, v25.4s, v7.4s
+	WORD $0x4e6d1d8c // bic v12.16b, v12.16b, v13.16b
+	WORD $0x4e6f1dce // bic v14.16b, v14.16b, v15.16b
+	WORD $0x4e711e10 // bic v16.16b, v16.16b, v17.16b
+	WORD $0x4e731e52 // bic v18.16b, v18.16b, v19.16b
 	WORD $0x6e3ddd08 // fmul v8.4s, v8.4s, v29.4s
 	WORD $0x6e3ddd29 // fmul v9.4s, v9.4s, v29.4s
 	WORD $0x6e3ddd4a // fmul v10.4s, v10.4s, v29.4s
 	WORD $0x6e3ddd6b // fmul v11.4s, v11.4s, v29.4s
 	VFMLA V4.S4, V12.S4, V8.S4
-	VFMLA V5.S4, V13.S4, V9.S4
-	VFMLA V6.S4, V14.S4, V10.S4
-	VFMLA V7.S4, V15.S4, V11.S4
+	VFMLA V5.S4, V14.S4, V9.S4
+	VFMLA V6.S4, V16.S4, V10.S4
+	VFMLA V7.S4, V18.S4, V11.S4
 	WORD $0x6ea8ef4c // facgt v12.4s, v26.4s, v8.4s
-	WORD $0x6ea9ef4d // facgt v13.4s, v26.4s, v9.4s
-	WORD $0x6eaaef4e // facgt v14.4s, v26.4s, v10.4s
-	WORD $0x6eabef4f // facgt v15.4s, v26.4s, v11.4s
+	WORD $0x6ea9ef4e // facgt v14.4s, v26.4s, v9.4s
+	WORD $0x6eaaef50 // facgt v16.4s, v26.4s, v10.4s
+	WORD $0x6eabef52 // facgt v18.4s, v26.4s, v11.4s
 	WORD $0x4e6c1d08 // bic v8.16b, v8.16b, v12.16b
-	WORD $0x4e6d1d29 // bic v9.16b, v9.16b, v13.16b
-	WORD $0x4e6e1d4a // bic v10.16b, v10.16b, v14.16b
-	WORD $0x4e6f1d6b // bic v11.16b, v11.16b, v15.16b
+	WORD $0x4e6e1d29 // bic v9.16b, v9.16b, v14.16b
+	WORD $0x4e701d4a // bic v10.16b, v10.16b, v16.16b
+	WORD $0x4e721d6b // bic v11.16b, v11.16b, v18.16b
 	WORD $0x4e3ed50c // fadd v12.4s, v8.4s, v30.4s
-	WORD $0x4e3ed52d // fadd v13.4s, v9.4s, v30.4s
-	WORD $0x4e3ed54e // fadd v14.4s, v10.4s, v30.4s
-	WORD $0x4e3ed56f // fadd v15.4s, v11.4s, v30.4s
+	WORD $0x4e3ed52e // fadd v14.4s, v9.4s, v30.4s
+	WORD $0x4e3ed550 // fadd v16.4s, v10.4s, v30.4s
+	WORD $0x4e3ed572 // fadd v18.4s, v11.4s, v30.4s
 	WORD $0x6ea1f98c // fsqrt v12.4s, v12.4s
-	WORD $0x6ea1f9ad // fsqrt v13.4s, v13.4s
 	WORD $0x6ea1f9ce // fsqrt v14.4s, v14.4s
-	WORD $0x6ea1f9ef // fsqrt v15.4s, v15.4s
+	WORD $0x6ea1fa10 // fsqrt v16.4s, v16.4s
+	WORD $0x6ea1fa52 // fsqrt v18.4s, v18.4s
 	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
 	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
 	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
 	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
 	WORD $0x6e2cfc84 // fdiv v4.4s, v4.4s, v12.4s
-	WORD $0x6e2dfca5 // fdiv v5.4s, v5.4s, v13.4s
-	WORD $0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
-	WORD $0x6e2ffce7 // fdiv v7.4s, v7.4s, v15.4s
+	WORD $0x6e2efca5 // fdiv v5.4s, v5.4s, v14.4s
+	WORD $0x6e30fcc6 // fdiv v6.4s, v6.4s, v16.4s
+	WORD $0x6e32fce7 // fdiv v7.4s, v7.4s, v18.4s
 	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
 	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
 	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
@@ -1638,6 +1706,8 @@ vecloop:
 	VLD1.P 16(R2), [V1.S4]
 	VLD1.P 16(R3), [V2.S4]
 	WORD $0x6e3bdc23 // fmul v3.4s, v1.4s, v27.4s
+	WORD $0x6ea1ef24 // facgt v4.4s, v25.4s, v1.4s
+	WORD $0x4e641c63 // bic v3.16b, v3.16b, v4.16b
 	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
 	VFMLA V1.S4, V3.S4, V2.S4
 	WORD $0x6ea2ef43 // facgt v3.4s, v26.4s, v2.4s
@@ -1659,6 +1729,8 @@ one:
 	FMOVS.P 4(R2), F1
 	FMOVS.P 4(R3), F2
 	WORD $0x6e3bdc23 // fmul v3.4s, v1.4s, v27.4s
+	WORD $0x6ea1ef24 // facgt v4.4s, v25.4s, v1.4s
+	WORD $0x4e641c63 // bic v3.16b, v3.16b, v4.16b
 	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
 	VFMLA V1.S4, V3.S4, V2.S4
 	WORD $0x6ea2ef43 // facgt v3.4s, v26.4s, v2.4s
@@ -1694,6 +1766,8 @@ TEXT ·rmspropEpsOutsideNEON(SB), NOSPLIT|NOFRAME, $0-84
 	WORD $0x4ebdd79b // fsub v27.4s, v28.4s, v29.4s
 	MOVW $0x800000, R16
 	VDUP R16, V26.S4
+	WORD $0x6e3bff59 // fdiv v25.4s, v26.4s, v27.4s
+	WORD $0x6ea1fb39 // fsqrt v25.4s, v25.4s
 	CMP $16, R0
 	BLT vec
 unrolled:
@@ -1701,41 +1775,49 @@ unrolled:
 	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
 	WORD $0x6e3bdc8c // fmul v12.4s, v4.4s, v27.4s
-	WORD $0x6e3bdcad // fmul v13.4s, v5.4s, v27.4s
-	WORD $0x6e3bdcce // fmul v14.4s, v6.4s, v27.4s
-	WORD $0x6e3bdcef // fmul v15.4s, v7.4s, v27.4s
+	WORD $0x6e3bdcae // fmul v14.4s, v5.4s, v27.4s
+	WORD $0x6e3bdcd0 // fmul v16.4s, v6.4s, v27.4s
+	WORD $0x6e3bdcf2 // fmul v18.4s, v7.4s, v27.4s
+	WORD $0x6ea4ef2d // facgt v13.4s, v25.4s, v4.4s
+	WORD $0x6ea5ef2f // facgt v15.4s, v25.4s, v5.4s
+	WORD $0x6ea6ef31 // facgt v17.4s, v25.4s, v6.4s
+	WORD $0x6ea7ef33 // facgt v19.4s, v25.4s, v7.4s
+	WORD $0x4e6d1d8c // bic v12.16b, v12.16b, v13.16b
+	WORD $0x4e6f1dce // bic v14.16b, v14.16b, v15.16b
+	WORD $0x4e711e10 // bic v16.16b, v16.16b, v17.16b
+	WORD $0x4e731e52 // bic v18.16b, v18.16b, v19.16b
 	WORD $0x6e3ddd08 // fmul v8.4s, v8.4s, v29.4s
 	WORD $0x6e3ddd29 // fmul v9.4s, v9.4s, v29.4s
 	WORD $0x6e3ddd4a // fmul v10.4s, v10.4s, v29.4s
 	WORD $0x6e3ddd6b // fmul v11.4s, v11.4s, v29.4s
 	VFMLA V4.S4, V12.S4, V8.S4
-	VFMLA V5.S4, V13.S4, V9.S4
-	VFMLA V6.S4, V14.S4, V10.S4
-	VFMLA V7.S4, V15.S4, V11.S4
+	VFMLA V5.S4, V14.S4, V9.S4
+	VFMLA V6.S4, V16.S4, V10.S4
+	VFMLA V7.S4, V18.S4, V11.S4
 	WORD $0x6ea8ef4c // facgt v12.4s, v26.4s, v8.4s
-	WORD $0x6ea9ef4d // facgt v13.4s, v26.4s, v9.4s
-	WORD $0x6eaaef4e // facgt v14.4s, v26.4s, v10.4s
-	WORD $0x6eabef4f // facgt v15.4s, v26.4s, v11.4s
+	WORD $0x6ea9ef4e // facgt v14.4s, v26.4s, v9.4s
+	WORD $0x6eaaef50 // facgt v16.4s, v26.4s, v10.4s
+	WORD $0x6eabef52 // facgt v18.4s, v26.4s, v11.4s
 	WORD $0x4e6c1d08 // bic v8.16b, v8.16b, v12.16b
-	WORD $0x4e6d1d29 // bic v9.16b, v9.16b, v13.16b
-	WORD $0x4e6e1d4a // bic v10.16b, v10.16b, v14.16b
-	WORD $0x4e6f1d6b // bic v11.16b, v11.16b, v15.16b
+	WORD $0x4e6e1d29 // bic v9.16b, v9.16b, v14.16b
+	WORD $0x4e701d4a // bic v10.16b, v10.16b, v16.16b
+	WORD $0x4e721d6b // bic v11.16b, v11.16b, v18.16b
 	WORD $0x6ea1f90c // fsqrt v12.4s, v8.4s
-	WORD $0x6ea1f92d // fsqrt v13.4s, v9.4s
-	WORD $0x6ea1f94e // fsqrt v14.4s, v10.4s
-	WORD $0x6ea1f96f // fsqrt v15.4s, v11.4s
+	WORD $0x6ea1f92e // fsqrt v14.4s, v9.4s
+	WORD $0x6ea1f950 // fsqrt v16.4s, v10.4s
+	WORD $0x6ea1f972 // fsqrt v18.4s, v11.4s
 	WORD $0x4e3ed58c // fadd v12.4s, v12.4s, v30.4s
-	WORD $0x4e3ed5ad // fadd v13.4s, v13.4s, v30.4s
 	WORD $0x4e3ed5ce // fadd v14.4s, v14.4s, v30.4s
-	WORD $0x4e3ed5ef // fadd v15.4s, v15.4s, v30.4s
+	WORD $0x4e3ed610 // fadd v16.4s, v16.4s, v30.4s
+	WORD $0x4e3ed652 // fadd v18.4s, v18.4s, v30.4s
 	WORD $0x6e3fdc84 // fmul v4.4s, v4.4s, v31.4s
 	WORD $0x6e3fdca5 // fmul v5.4s, v5.4s, v31.4s
 	WORD $0x6e3fdcc6 // fmul v6.4s, v6.4s, v31.4s
 	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
 	WORD $0x6e2cfc84 // fdiv v4.4s, v4.4s, v12.4s
-	WORD $0x6e2dfca5 // fdiv v5.4s, v5.4s, v13.4s
-	WORD $0x6e2efcc6 // fdiv v6.4s, v6.4s, v14.4s
-	WORD $0x6e2ffce7 // fdiv v7.4s, v7.4s, v15.4s
+	WORD $0x6e2efca5 // fdiv v5.4s, v5.4s, v14.4s
+	WORD $0x6e30fcc6 // fdiv v6.4s, v6.4s, v16.4s
+	WORD $0x6e32fce7 // fdiv v7.4s, v7.4s, v18.4s
 	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
 	WORD $0x4ea5d421 // fsub v1.4s, v1.4s, v5.4s
 	WORD $0x4ea6d442 // fsub v2.4s, v2.4s, v6.4s
@@ -1753,6 +1835,8 @@ vecloop:
 	VLD1.P 16(R2), [V1.S4]
 	VLD1.P 16(R3), [V2.S4]
 	WORD $0x6e3bdc23 // fmul v3.4s, v1.4s, v27.4s
+	WORD $0x6ea1ef24 // facgt v4.4s, v25.4s, v1.4s
+	WORD $0x4e641c63 // bic v3.16b, v3.16b, v4.16b
 	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
 	VFMLA V1.S4, V3.S4, V2.S4
 	WORD $0x6ea2ef43 // facgt v3.4s, v26.4s, v2.4s
@@ -1774,6 +1858,8 @@ one:
 	FMOVS.P 4(R2), F1
 	FMOVS.P 4(R3), F2
 	WORD $0x6e3bdc23 // fmul v3.4s, v1.4s, v27.4s
+	WORD $0x6ea1ef24 // facgt v4.4s, v25.4s, v1.4s
+	WORD $0x4e641c63 // bic v3.16b, v3.16b, v4.16b
 	WORD $0x6e3ddc42 // fmul v2.4s, v2.4s, v29.4s
 	VFMLA V1.S4, V3.S4, V2.S4
 	WORD $0x6ea2ef43 // facgt v3.4s, v26.4s, v2.4s

@@ -154,9 +154,14 @@ func sgdAVX2(w []float32, g []float32, lr float32)
 // float32 as +0 (flushSubnormal), rounding as the Go loop:
 //
 //	c1, c2 := 1-beta1, 1-beta2
+//	thr := float32(math.Sqrt(float64(0x1p-126 / c2)))
 //	for i := range w {
 //		mi := flushSubnormal(beta1*m[i] + c1*g[i])
-//		vi := flushSubnormal(beta2*v[i] + c2*g[i]*g[i])
+//		t := c2 * g[i]
+//		if abs(g[i]) < thr {
+//			t = 0 // c2*g*g would be subnormal
+//		}
+//		vi := flushSubnormal(beta2*v[i] + t*g[i])
 //		m[i], v[i] = mi, vi
 //		w[i] -= lrT * mi / (float32(math.Sqrt(float64(vi))) + eps)
 //	}
@@ -167,7 +172,11 @@ func adamAVX2(w []float32, g []float32, m []float32, v []float32, lrT float32, b
 // adagradAVX2 applies one Adagrad step with AVX2, rounding as the Go loop:
 //
 //	for i := range w {
-//		a := acc[i] + g[i]*g[i]
+//		gg := g[i]
+//		if abs(g[i]) < 0x1p-63 {
+//			gg = 0 // g*g would be subnormal
+//		}
+//		a := acc[i] + g[i]*gg
 //		acc[i] = a
 //		if epsInside {
 //			w[i] -= lr * g[i] / float32(math.Sqrt(float64(a+eps)))
@@ -183,8 +192,13 @@ func adagradAVX2(w []float32, g []float32, acc []float32, lr float32, eps float3
 // below the smallest normal float32 as +0 (flushSubnormal), rounding as the Go loop:
 //
 //	c := 1 - rho
+//	thr := float32(math.Sqrt(float64(0x1p-126 / c)))
 //	for i := range w {
-//		si := flushSubnormal(rho*s[i] + c*g[i]*g[i])
+//		t := c * g[i]
+//		if abs(g[i]) < thr {
+//			t = 0 // c*g*g would be subnormal
+//		}
+//		si := flushSubnormal(rho*s[i] + t*g[i])
 //		s[i] = si
 //		if epsInside {
 //			w[i] -= lr * g[i] / float32(math.Sqrt(float64(si+eps)))
@@ -346,9 +360,14 @@ func sgdAVX512(w []float32, g []float32, lr float32)
 // float32 as +0 (flushSubnormal), rounding as the Go loop:
 //
 //	c1, c2 := 1-beta1, 1-beta2
+//	thr := float32(math.Sqrt(float64(0x1p-126 / c2)))
 //	for i := range w {
 //		mi := flushSubnormal(beta1*m[i] + c1*g[i])
-//		vi := flushSubnormal(beta2*v[i] + c2*g[i]*g[i])
+//		t := c2 * g[i]
+//		if abs(g[i]) < thr {
+//			t = 0 // c2*g*g would be subnormal
+//		}
+//		vi := flushSubnormal(beta2*v[i] + t*g[i])
 //		m[i], v[i] = mi, vi
 //		w[i] -= lrT * mi / (float32(math.Sqrt(float64(vi))) + eps)
 //	}
@@ -359,7 +378,11 @@ func adamAVX512(w []float32, g []float32, m []float32, v []float32, lrT float32,
 // adagradAVX512 applies one Adagrad step with AVX512, rounding as the Go loop:
 //
 //	for i := range w {
-//		a := acc[i] + g[i]*g[i]
+//		gg := g[i]
+//		if abs(g[i]) < 0x1p-63 {
+//			gg = 0 // g*g would be subnormal
+//		}
+//		a := acc[i] + g[i]*gg
 //		acc[i] = a
 //		if epsInside {
 //			w[i] -= lr * g[i] / float32(math.Sqrt(float64(a+eps)))
@@ -375,8 +398,13 @@ func adagradAVX512(w []float32, g []float32, acc []float32, lr float32, eps floa
 // below the smallest normal float32 as +0 (flushSubnormal), rounding as the Go loop:
 //
 //	c := 1 - rho
+//	thr := float32(math.Sqrt(float64(0x1p-126 / c)))
 //	for i := range w {
-//		si := flushSubnormal(rho*s[i] + c*g[i]*g[i])
+//		t := c * g[i]
+//		if abs(g[i]) < thr {
+//			t = 0 // c*g*g would be subnormal
+//		}
+//		si := flushSubnormal(rho*s[i] + t*g[i])
 //		s[i] = si
 //		if epsInside {
 //			w[i] -= lr * g[i] / float32(math.Sqrt(float64(si+eps)))

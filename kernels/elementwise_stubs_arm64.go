@@ -156,11 +156,17 @@ func scaleNEON(x []float32, a float32)
 func sgdNEON(w []float32, g []float32, lr float32)
 
 // adamNEON applies one Adam step for i < len(w), storing moments below the smallest
-// normal float32 as 0 (as the generic kernel does):
+// normal float32 as 0 and counting a subnormal (1-beta2)*g*g as 0 (as the generic kernel
+// does):
 //
+//	thr := float32(math.Sqrt(float64(0x1p-126 / (1 - beta2))))
 //	for i := range w {
 //		mi := flushSubnormal(beta1*m[i] + (1-beta1)*g[i])
-//		vi := flushSubnormal(beta2*v[i] + (1-beta2)*g[i]*g[i])
+//		t := (1 - beta2) * g[i]
+//		if abs(g[i]) < thr {
+//			t = 0
+//		}
+//		vi := flushSubnormal(beta2*v[i] + t*g[i])
 //		m[i], v[i] = mi, vi
 //		w[i] -= lrT * mi / (float32(math.Sqrt(float64(vi))) + eps)
 //	}
@@ -171,7 +177,11 @@ func adamNEON(w []float32, g []float32, m []float32, v []float32, lrT float32, b
 // adagradEpsInsideNEON applies one Adagrad step for i < len(w), acc += g*g fused:
 //
 //	for i := range w {
-//		a := acc[i] + g[i]*g[i]
+//		gg := g[i]
+//		if abs(g[i]) < 0x1p-63 {
+//			gg = 0 // g*g would be subnormal
+//		}
+//		a := acc[i] + g[i]*gg
 //		acc[i] = a
 //		w[i] -= lr * g[i] / float32(math.Sqrt(float64(a + eps)))
 //	}
@@ -182,7 +192,11 @@ func adagradEpsInsideNEON(w []float32, g []float32, acc []float32, lr float32, e
 // adagradEpsOutsideNEON applies one Adagrad step for i < len(w), acc += g*g fused:
 //
 //	for i := range w {
-//		a := acc[i] + g[i]*g[i]
+//		gg := g[i]
+//		if abs(g[i]) < 0x1p-63 {
+//			gg = 0 // g*g would be subnormal
+//		}
+//		a := acc[i] + g[i]*gg
 //		acc[i] = a
 //		w[i] -= lr * g[i] / (float32(math.Sqrt(float64(a))) + eps)
 //	}
@@ -191,10 +205,16 @@ func adagradEpsInsideNEON(w []float32, g []float32, acc []float32, lr float32, e
 func adagradEpsOutsideNEON(w []float32, g []float32, acc []float32, lr float32, eps float32)
 
 // rmspropEpsInsideNEON applies one RMSprop step for i < len(w), storing s below the
-// smallest normal float32 as 0 (as the generic kernel does):
+// smallest normal float32 as 0 and counting a subnormal (1-rho)*g*g as 0 (as the generic
+// kernel does):
 //
+//	thr := float32(math.Sqrt(float64(0x1p-126 / (1 - rho))))
 //	for i := range w {
-//		si := flushSubnormal(rho*s[i] + (1-rho)*g[i]*g[i])
+//		t := (1 - rho) * g[i]
+//		if abs(g[i]) < thr {
+//			t = 0
+//		}
+//		si := flushSubnormal(rho*s[i] + t*g[i])
 //		s[i] = si
 //		w[i] -= lr * g[i] / float32(math.Sqrt(float64(si + eps)))
 //	}
@@ -203,10 +223,16 @@ func adagradEpsOutsideNEON(w []float32, g []float32, acc []float32, lr float32, 
 func rmspropEpsInsideNEON(w []float32, g []float32, s []float32, lr float32, rho float32, eps float32)
 
 // rmspropEpsOutsideNEON applies one RMSprop step for i < len(w), storing s below the
-// smallest normal float32 as 0 (as the generic kernel does):
+// smallest normal float32 as 0 and counting a subnormal (1-rho)*g*g as 0 (as the generic
+// kernel does):
 //
+//	thr := float32(math.Sqrt(float64(0x1p-126 / (1 - rho))))
 //	for i := range w {
-//		si := flushSubnormal(rho*s[i] + (1-rho)*g[i]*g[i])
+//		t := (1 - rho) * g[i]
+//		if abs(g[i]) < thr {
+//			t = 0
+//		}
+//		si := flushSubnormal(rho*s[i] + t*g[i])
 //		s[i] = si
 //		w[i] -= lr * g[i] / (float32(math.Sqrt(float64(si))) + eps)
 //	}

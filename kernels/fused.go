@@ -24,11 +24,20 @@ func checkSgemmBiasAct(fn string, transA, transB bool, m, n, k int, a []float32,
 	checkActivation(fn, act)
 }
 
+// fusedKernels are a backend's fused forms of kernel compositions, each nil where
+// the backend has none (a struct, not functions in impl itself, because every
+// function of impl is set on every backend).
+type fusedKernels struct {
+	// sgemmBiasAct is a GEMM with a bias + activation epilogue (SgemmBiasAct); it
+	// returns false, having done nothing, for an activation it does not fuse.
+	sgemmBiasAct func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, act Activation, c []float32, ldc int) bool
+}
+
 // gemmBiasAct is SgemmBiasAct on this backend (arguments checked, m and n positive):
 // the backend's fused GEMM epilogue when it has one for act, else the composition of
 // its GEMM, bias add and activation kernels.
 func (be *impl) gemmBiasAct(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, act Activation, c []float32, ldc int) {
-	if be.sgemmBiasAct != nil && be.sgemmBiasAct(transA, transB, m, n, k, a, lda, b, ldb, bias, act, c, ldc) {
+	if f := be.fused.sgemmBiasAct; f != nil && f(transA, transB, m, n, k, a, lda, b, ldb, bias, act, c, ldc) {
 		return
 	}
 	be.sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)

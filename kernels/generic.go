@@ -319,13 +319,25 @@ func flushSubnormal(x float32) float32 {
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
+// squareThreshold is sqrt(2^-126/c) rounded to float32: a gradient below it in
+// magnitude has a square c*g*g below the smallest normal float32, which the
+// optimizers count as zero (see Adam).
+func squareThreshold(c float32) float32 { return sqrt32(0x1p-126 / c) }
+
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
+
 func adamGeneric(w, g, m, v []float32, lrT, beta1, beta2, eps float32) {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
 	c1, c2 := 1-beta1, 1-beta2
+	thr := squareThreshold(c2)
 	for i, gi := range g {
 		mi := flushSubnormal(beta1*m[i] + c1*gi)
-		vi := flushSubnormal(beta2*v[i] + c2*gi*gi)
+		t := c2 * gi
+		if abs32(gi) < thr {
+			t = 0
+		}
+		vi := flushSubnormal(beta2*v[i] + t*gi)
 		m[i], v[i] = mi, vi
 		w[i] -= lrT * mi / (sqrt32(vi) + eps)
 	}
@@ -335,7 +347,11 @@ func adagradGeneric(w, g, acc []float32, lr, eps float32, epsInside bool) {
 	n := len(w)
 	g, acc = g[:n], acc[:n]
 	for i, gi := range g {
-		a := acc[i] + gi*gi
+		gg := gi
+		if abs32(gi) < 0x1p-63 { // sqrt(2^-126): g*g would be subnormal
+			gg = 0
+		}
+		a := acc[i] + gi*gg
 		acc[i] = a
 		if epsInside {
 			w[i] -= lr * gi / sqrt32(a+eps)
@@ -349,8 +365,13 @@ func rmspropGeneric(w, g, s []float32, lr, rho, eps float32, epsInside bool) {
 	n := len(w)
 	g, s = g[:n], s[:n]
 	c := 1 - rho
+	thr := squareThreshold(c)
 	for i, gi := range g {
-		si := flushSubnormal(rho*s[i] + c*gi*gi)
+		t := c * gi
+		if abs32(gi) < thr {
+			t = 0
+		}
+		si := flushSubnormal(rho*s[i] + t*gi)
 		s[i] = si
 		if epsInside {
 			w[i] -= lr * gi / sqrt32(si+eps)

@@ -192,14 +192,26 @@ func flushRef(x float64) (want float64, either bool) {
 	return x, false
 }
 
+// squareCounts reports whether the API lets c*g*g (c = 1-beta2 or 1-rho, computed in
+// float32, or 1 for Adagrad) count: it counts as zero when |g| < sqrt(2^-126/c), the
+// float32 threshold below which it would be a subnormal number.
+func squareCounts(g, c float32) bool {
+	thr := float32(math.Sqrt(float64(float32(0x1p-126) / c)))
+	return !(math.Abs(float64(g)) < float64(thr))
+}
+
 // adamRef is one Adam step of protocol.md for one weight, in float64, before the
 // flush: m' = b1*m + (1-b1)*g; v' = b2*v + (1-b2)*g^2; w' = w - lrT*m'/(sqrt(v')+eps).
 // The constants are the float32 values the kernel is given, and 1-b1, 1-b2 are
-// computed from them.
+// computed from them. A (1-b2)*g^2 below the smallest normal float32 counts as zero,
+// as the API says.
 func adamRef(w, g, m, v, lrT, b1, b2, eps float32) (w2, m2, v2 float64) {
 	fb1, fb2, fg := float64(b1), float64(b2), float64(g)
 	m2 = fb1*float64(m) + (1-fb1)*fg
-	v2 = fb2*float64(v) + (1-fb2)*fg*fg
+	v2 = fb2 * float64(v)
+	if squareCounts(g, 1-b2) {
+		v2 += (1 - fb2) * fg * fg
+	}
 	mf, _ := flushRef(m2)
 	vf, _ := flushRef(v2)
 	w2 = float64(w) - float64(lrT)*mf/(math.Sqrt(vf)+float64(eps))
@@ -210,7 +222,10 @@ func adamRef(w, g, m, v, lrT, b1, b2, eps float32) (w2, m2, v2 float64) {
 // current Keras) or w - lr*g/(sqrt(a')+eps).
 func adagradRef(w, g, acc, lr, eps float32, epsInside bool) (w2, acc2 float64) {
 	fg := float64(g)
-	acc2 = float64(acc) + fg*fg
+	acc2 = float64(acc)
+	if squareCounts(g, 1) {
+		acc2 += fg * fg
+	}
 	return float64(w) - float64(lr)*fg/rootEps(acc2, float64(eps), epsInside), acc2
 }
 
@@ -218,7 +233,10 @@ func adagradRef(w, g, acc, lr, eps float32, epsInside bool) (w2, acc2 float64) {
 // w' = w - lr*g/sqrt(s'+eps) or w - lr*g/(sqrt(s')+eps).
 func rmspropRef(w, g, s, lr, rho, eps float32, epsInside bool) (w2, s2 float64) {
 	fg, fr := float64(g), float64(rho)
-	s2 = fr*float64(s) + (1-fr)*fg*fg
+	s2 = fr * float64(s)
+	if squareCounts(g, 1-rho) {
+		s2 += (1 - fr) * fg * fg
+	}
 	sf, _ := flushRef(s2)
 	return float64(w) - float64(lr)*fg/rootEps(sf, float64(eps), epsInside), s2
 }

@@ -197,6 +197,24 @@ func flushSubnormal(s *Seq, r *Regs, x, tmp V) {
 	s.W(BIC(x, x, tmp))
 }
 
+// squareThreshold returns a register holding sqrt(2^-126/c): a gradient below it in
+// magnitude has a square c*g*g below the smallest normal float32, which counts as
+// zero (as in the generic kernels: subnormal arithmetic is slow on many cores).
+func squareThreshold(r *Regs, key string, c V) V {
+	minNormal := r.Const(0x00800000)
+	return r.Derived("thr("+key+")", func(s *Seq, v V) {
+		s.W(FDIV(v, minNormal, c))
+		s.W(FSQRT(v, v))
+	})
+}
+
+// dropTinySquare zeroes the lanes of t (c*g, about to be multiplied by g) where
+// |g| < thr.
+func dropTinySquare(s *Seq, t, g, thr, tmp V) {
+	s.W(FACGT(tmp, thr, g)) // |thr| > |g|
+	s.W(BIC(t, t, tmp))
+}
+
 // oneMinus returns a register holding 1 - the scalar argument arg.
 func oneMinus(f *Func, r *Regs, arg string) V {
 	one, b := r.ConstF(1), r.Scalar(f.Arg(arg))
@@ -205,11 +223,17 @@ func oneMinus(f *Func, r *Regs, arg string) V {
 
 func adamKernel() *Func {
 	return streamKernel("adamNEON", `adamNEON applies one Adam step for i < len(w), storing moments below the smallest
-normal float32 as 0 (as the generic kernel does):
+normal float32 as 0 and counting a subnormal (1-beta2)*g*g as 0 (as the generic kernel
+does):
 
+	thr := float32(math.Sqrt(float64(0x1p-126 / (1 - beta2))))
 	for i := range w {
 		mi := flushSubnormal(beta1*m[i] + (1-beta1)*g[i])
-		vi := flushSubnormal(beta2*v[i] + (1-beta2)*g[i]*g[i])
+		t := (1 - beta2) * g[i]
+		if abs(g[i]) < thr {
+			t = 0
+		}
+		vi := flushSubnormal(beta2*v[i] + t*g[i])
 		m[i], v[i] = mi, vi
 		w[i] -= lrT * mi / (float32(math.Sqrt(float64(vi))) + eps)
 	}`, []Param{pW, pG, {"m", "[]float32"}, {"v", "[]float32"},
@@ -219,6 +243,7 @@ normal float32 as 0 (as the generic kernel does):
 			lrT, eps := r.Scalar(f.Arg("lrT")), r.Scalar(f.Arg("eps"))
 			b1, b2 := r.Scalar(f.Arg("beta1")), r.Scalar(f.Arg("beta2"))
 			c1, c2 := oneMinus(f, r, "beta1"), oneMinus(f, r, "beta2")
+			thr := squareThreshold(r, "1-beta2", c2)
 			return func(s *Seq, r *Regs, in []V) []V {
 				w, g, m, v := in[0], in[1], in[2], in[3]
 				t, u := r.Temp(), r.Temp()
@@ -226,6 +251,7 @@ normal float32 as 0 (as the generic kernel does):
 				s.I("VFMLA %s, %s, %s", c1.S4(), g.S4(), m.S4()) // m = beta1*m + c1*g
 				flushSubnormal(s, r, m, t)
 				s.W(FMUL(t, g, c2))
+				dropTinySquare(s, t, g, thr, u)
 				s.W(FMUL(v, v, b2))
 				s.I("VFMLA %s, %s, %s", g.S4(), t.S4(), v.S4()) // v = beta2*v + (c2*g)*g
 				flushSubnormal(s, r, v, u)
@@ -265,16 +291,23 @@ func adagradKernel(epsInside bool) *Func {
 	return streamKernel("adagrad"+suffix+"NEON", fmt.Sprintf(`adagrad%sNEON applies one Adagrad step for i < len(w), acc += g*g fused:
 
 	for i := range w {
-		a := acc[i] + g[i]*g[i]
+		gg := g[i]
+		if abs(g[i]) < 0x1p-63 {
+			gg = 0 // g*g would be subnormal
+		}
+		a := acc[i] + g[i]*gg
 		acc[i] = a
 		w[i] -= lr * g[i] / %s
 	}`, suffix, fmt.Sprintf(d, "a")), []Param{pW, pG, {"acc", "[]float32"}, {"lr", "float32"}, {"eps", "float32"}}, nil,
 		[]string{"w", "g", "acc"}, []string{"w", "acc"}, unrollCheap,
 		func(f *Func, r *Regs) Body {
 			lr, eps := r.Scalar(f.Arg("lr")), r.Scalar(f.Arg("eps"))
+			thr := squareThreshold(r, "1", r.ConstF(1))
 			return func(s *Seq, r *Regs, in []V) []V {
-				w, g, acc, t := in[0], in[1], in[2], r.Temp()
-				s.I("VFMLA %s, %s, %s", g.S4(), g.S4(), acc.S4())
+				w, g, acc, t, u := in[0], in[1], in[2], r.Temp(), r.Temp()
+				s.I("VMOV %s, %s", g.B16(), u.B16()) // u = g
+				dropTinySquare(s, u, g, thr, t)
+				s.I("VFMLA %s, %s, %s", g.S4(), u.S4(), acc.S4())
 				update(s, w, g, acc, t, lr, eps, epsInside)
 				return []V{w, acc}
 			}
@@ -284,10 +317,16 @@ func adagradKernel(epsInside bool) *Func {
 func rmspropKernel(epsInside bool) *Func {
 	suffix, d := epsName(epsInside)
 	return streamKernel("rmsprop"+suffix+"NEON", fmt.Sprintf(`rmsprop%sNEON applies one RMSprop step for i < len(w), storing s below the
-smallest normal float32 as 0 (as the generic kernel does):
+smallest normal float32 as 0 and counting a subnormal (1-rho)*g*g as 0 (as the generic
+kernel does):
 
+	thr := float32(math.Sqrt(float64(0x1p-126 / (1 - rho))))
 	for i := range w {
-		si := flushSubnormal(rho*s[i] + (1-rho)*g[i]*g[i])
+		t := (1 - rho) * g[i]
+		if abs(g[i]) < thr {
+			t = 0
+		}
+		si := flushSubnormal(rho*s[i] + t*g[i])
 		s[i] = si
 		w[i] -= lr * g[i] / %s
 	}`, suffix, fmt.Sprintf(d, "si")), []Param{pW, pG, {"s", "[]float32"}, {"lr", "float32"}, {"rho", "float32"}, {"eps", "float32"}}, nil,
@@ -295,9 +334,11 @@ smallest normal float32 as 0 (as the generic kernel does):
 		func(f *Func, r *Regs) Body {
 			lr, eps, rho := r.Scalar(f.Arg("lr")), r.Scalar(f.Arg("eps")), r.Scalar(f.Arg("rho"))
 			c := oneMinus(f, r, "rho")
+			thr := squareThreshold(r, "1-rho", c)
 			return func(s *Seq, r *Regs, in []V) []V {
-				w, g, sq, t := in[0], in[1], in[2], r.Temp()
+				w, g, sq, t, u := in[0], in[1], in[2], r.Temp(), r.Temp()
 				s.W(FMUL(t, g, c))
+				dropTinySquare(s, t, g, thr, u)
 				s.W(FMUL(sq, sq, rho))
 				s.I("VFMLA %s, %s, %s", g.S4(), t.S4(), sq.S4()) // s = rho*s + (c*g)*g
 				flushSubnormal(s, r, sq, t)
