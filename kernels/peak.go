@@ -10,10 +10,10 @@ import (
 // threads running at once, in GFLOP/s: the figure "%peak" in the benchmarks is
 // relative to. Each thread runs the backend's peak loop (independent multiply-adds
 // as wide as its vectors: fmaPeakAVX2 and fmaPeakAVX512 from asm/gemm; for
-// "generic", the same 12 chains in Go, which the compiler makes scalar code) a
-// hundred times for about a millisecond, timed by the thread's CPU time where the
-// OS gives it (else the wall clock), and keeps its best run; the result is the sum
-// over the threads. Other processes can only slow a run down, and running the
+// "generic", the same 12 chains in Go, which the compiler makes scalar code) as the
+// GEMM benchmarks' PeakGFLOPS does: 300 ms of warm-up, then the best of 40 runs of
+// about 5 ms, each timed by the thread's CPU time where the OS gives it (else the
+// wall clock); the result is the sum over the threads. Other processes can only slow a run down, and running the
 // threads together measures what both cores sustain at once (a shared FMA unit or a
 // lower all-core clock shows). The result is measured on first use and remembered
 // for the process. It returns 0 for a backend without a peak loop (neon) or an
@@ -96,15 +96,17 @@ func backendAvailable(name string) bool {
 }
 
 // measureLoop runs l on threads locked OS threads at once and returns the sum of
-// their best rates, in GFLOP/s.
+// their best rates, in GFLOP/s. Each thread first runs the loop for 300 ms, so that
+// the clock settles at the rate it sustains under this load (the one a benchmark of
+// a second or more sees, not the boost of a core fresh from idling), then keeps the
+// best of 40 runs of about 5 ms.
 func measureLoop(l fmaLoop, threads int) float64 {
-	// Size a run to about 1 ms.
 	iters := 1 << 10
 	for {
 		t := time.Now()
 		l.run(iters)
-		if d := time.Since(t); d > 500*time.Microsecond {
-			iters = max(1, int(float64(iters)*float64(time.Millisecond)/float64(d)))
+		if d := time.Since(t); d > 2*time.Millisecond {
+			iters = max(1, int(float64(iters)*float64(5*time.Millisecond)/float64(d)))
 			break
 		}
 		iters *= 2
@@ -119,7 +121,10 @@ func measureLoop(l fmaLoop, threads int) float64 {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			<-start
-			for range 100 {
+			for t := time.Now(); time.Since(t) < 300*time.Millisecond; {
+				l.run(iters)
+			}
+			for range 40 {
 				c0, cpuOK := threadCPUNanos()
 				t := time.Now()
 				l.run(iters)
