@@ -31,14 +31,17 @@ type gemmPlan struct {
 	mr    int // rows of the register tile
 	lanes int // floats per vector
 	nvMax int // vectors per row of the widest tile: nr = nvMax*lanes
-	// kernel runs the micro-kernel nv vectors wide (1 <= nv <= nvMax).
-	kernel func(nv, kc int, a, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int)
+	// kernel runs the micro-kernel nv vectors wide (1 <= nv <= nvMax) on A given as
+	// kc rows of mr floats lda apart (a packed panel, lda = mr, or A^T in place);
+	// kernelRowA on A given as mr rows of kc floats lda apart (A in place).
+	kernel, kernelRowA gemmKernel
 	// Block sizes, in floats: kc rank-1 updates per kernel call, mc rows of A and nc
 	// columns of B packed at a time. mc is a multiple of mr, nc of nr. kcDirect
 	// (<= kc) replaces kc when B is read in place: the kc x nr panel of B the
 	// kernels share must then stay in L1 by itself (24 KB of the 48).
 	mc, kc, nc, kcDirect int
-	// directMaxM is the largest M for which B is read in place when op(B) = B.
+	// directMaxM is the largest M for which A, and B when op(B) = B, are read in
+	// place.
 	directMaxM int
 	// Packing routines (asm/gemm): packCopyA copies mr-wide rows (A in TN, TT),
 	// packCopyB[nv] nv-vector-wide rows (B in NN, TN), packTrans transposes 8 rows
@@ -50,6 +53,10 @@ type gemmPlan struct {
 }
 
 func (p *gemmPlan) nr() int { return p.nvMax * p.lanes }
+
+// gemmKernel is the signature of the micro-kernels (see gemm_stubs_amd64.go) with the
+// number of vectors per row of the tile chosen first.
+type gemmKernel func(nv, kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int)
 
 // gemmWorkspace holds the packing buffers of one Sgemm call. Workspaces are
 // recycled through the plan's pool, so steady-state calls allocate nothing, and
@@ -110,12 +117,15 @@ func (p *gemmPlan) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 	w := p.getWorkspace()
 	defer p.putWorkspace(w)
 	mr, nr, kcMax := p.mr, p.nr(), p.kc
-	// When op(B) = B, every row of a B panel is contiguous in B itself, and with few
-	// rows of C each panel is used by few kernel calls: the kernels then read B in
-	// place rather than after a copy that would cost as much memory traffic as the
-	// kernels' own reads. Only a last, partial panel is still packed, because the
-	// kernels read whole vectors of B.
-	direct := !transB && m <= p.directMaxM
+	// With few rows of C (M = batch <= directMaxM), each panel of B serves only M/mr
+	// kernel calls and each panel of A only N/nr: copying them would cost about as
+	// much memory traffic as the kernels' own reads, so the kernels read them in
+	// place where the layout allows: B when op(B) = B (each row of a panel is then
+	// contiguous in B), A always (rows of A for NN and NT, rows of A^T for TN and TT).
+	// Only the partial panels at the edges are still packed, because the kernels read
+	// whole panels.
+	small := m <= p.directMaxM
+	direct := !transB && small
 	if direct {
 		kcMax = p.kcDirect
 	}
@@ -130,7 +140,11 @@ func (p *gemmPlan) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 			}
 			for ic := 0; ic < m; ic += p.mc {
 				mc := min(p.mc, m-ic)
-				p.packA(w.a, transA, a, lda, ic, pc, mc, kc)
+				if !small {
+					p.packA(w.a, transA, a, lda, ic, pc, mc, kc)
+				} else if mc%mr != 0 {
+					p.packAPanel(w.a, transA, a, lda, ic, pc, mc, kc, mc/mr)
+				}
 				for jr := 0; jr < nc; jr += nr {
 					q := jr / nr
 					cols := min(nr, nc-jr)
@@ -153,7 +167,15 @@ func (p *gemmPlan) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 						pf, pfs = &w.b[(jr+nr)*kc], 4*min(nr, (nc-jr-nr+p.lanes-1)/p.lanes*p.lanes)
 					}
 					for ir := 0; ir < mc; ir += mr {
-						p.kernel(nv, kc, &w.a[ir*kc], bp, bld, pf, pfs, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bet, min(mr, mc-ir), cols)
+						rows := min(mr, mc-ir)
+						kern, ap, ald := p.kernel, &w.a[ir*kc], mr
+						switch {
+						case small && rows == mr && transA:
+							ap, ald = &a[pc*lda+ic+ir], lda
+						case small && rows == mr:
+							kern, ap, ald = p.kernelRowA, &a[(ic+ir)*lda+pc], lda
+						}
+						kern(nv, kc, ap, ald, bp, bld, pf, pfs, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bet, rows, cols)
 					}
 				}
 			}
@@ -188,19 +210,25 @@ func (p *gemmPlan) nextBSource(pf *float32, pfs int, trans bool, b []float32, ld
 	return &b[j*ldb+pc], (4*rows*ldb + kc - 1) / kc
 }
 
-// packA copies the mc x kc block of op(A) at (i0, p0) into dst as panels of mr rows:
-// element (i, p) of panel q is at dst[q*mr*kc + p*mr + i]. Rows past mc in the last
-// panel are zero, so the kernel may compute them (their results are not stored).
+// packA copies the mc x kc block of op(A) at (i0, p0) into dst as panels of mr rows
+// (see packAPanel).
 func (p *gemmPlan) packA(dst []float32, trans bool, a []float32, lda, i0, p0, mc, kc int) {
+	for q := 0; q*p.mr < mc; q++ {
+		p.packAPanel(dst, trans, a, lda, i0, p0, mc, kc, q)
+	}
+}
+
+// packAPanel copies panel q of the mc x kc block of op(A) at (i0, p0) into dst:
+// element (i, p) of the panel is at dst[q*mr*kc + p*mr + i]. Rows past mc in the last
+// panel are zero, so the kernel may compute them (their results are not stored).
+func (p *gemmPlan) packAPanel(dst []float32, trans bool, a []float32, lda, i0, p0, mc, kc, q int) {
 	mr := p.mr
-	for q := 0; q*mr < mc; q++ {
-		rows := min(mr, mc-q*mr)
-		i := i0 + q*mr
-		if trans { // op(A)[i][p] = a[p*lda+i]: rows of the panel are contiguous in a
-			p.packCopyA(&dst[q*mr*kc], &a[p0*lda+i], lda, kc, rows)
-		} else {
-			p.packTrans(&dst[q*mr*kc], mr, &a[i*lda+p0], lda, kc, rows)
-		}
+	rows := min(mr, mc-q*mr)
+	i := i0 + q*mr
+	if trans { // op(A)[i][p] = a[p*lda+i]: rows of the panel are contiguous in a
+		p.packCopyA(&dst[q*mr*kc], &a[p0*lda+i], lda, kc, rows)
+	} else {
+		p.packTrans(&dst[q*mr*kc], mr, &a[i*lda+p0], lda, kc, rows)
 	}
 }
 
@@ -245,14 +273,24 @@ func (p *gemmPlan) packBPanel(dst []float32, trans bool, b []float32, ldb, p0, j
 //     once) was 1 point better than 672 on 1024^3.
 var avx2Gemm = &gemmPlan{
 	mr: 4, lanes: 8, nvMax: 3,
-	kernel: func(nv, kc int, a, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
+	kernel: func(nv, kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
 		switch nv {
 		case 3:
-			sgemmKernelAVX2_4x24(kc, a, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX2_4x24(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
 		case 2:
-			sgemmKernelAVX2_4x16(kc, a, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX2_4x16(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
 		default:
-			sgemmKernelAVX2_4x8(kc, a, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX2_4x8(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+		}
+	},
+	kernelRowA: func(nv, kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
+		switch nv {
+		case 3:
+			sgemmKernelAVX2_4x24RowA(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+		case 2:
+			sgemmKernelAVX2_4x16RowA(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+		default:
+			sgemmKernelAVX2_4x8RowA(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
 		}
 	},
 	mc: 96, kc: 256, nc: 1032, kcDirect: 256, directMaxM: 128,
@@ -264,14 +302,24 @@ var avx2Gemm = &gemmPlan{
 
 var avx512Gemm = &gemmPlan{
 	mr: 8, lanes: 16, nvMax: 3,
-	kernel: func(nv, kc int, a, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
+	kernel: func(nv, kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
 		switch nv {
 		case 3:
-			sgemmKernelAVX512_8x48(kc, a, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX512_8x48(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
 		case 2:
-			sgemmKernelAVX512_8x32(kc, a, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX512_8x32(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
 		default:
-			sgemmKernelAVX512_8x16(kc, a, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+			sgemmKernelAVX512_8x16(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+		}
+	},
+	kernelRowA: func(nv, kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int) {
+		switch nv {
+		case 3:
+			sgemmKernelAVX512_8x48RowA(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+		case 2:
+			sgemmKernelAVX512_8x32RowA(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
+		default:
+			sgemmKernelAVX512_8x16RowA(kc, a, lda, b, ldb, pf, pfs, c, ldc, alpha, beta, rows, cols)
 		}
 	},
 	mc: 96, kc: 512, nc: 1056, kcDirect: 128, directMaxM: 128,

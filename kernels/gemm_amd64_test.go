@@ -457,7 +457,7 @@ func BenchmarkGemmKernel(b *testing.B) {
 						for jr := 0; jr < n; jr += nr {
 							cols := min(nr, n-jr)
 							nv := (cols + p.lanes - 1) / p.lanes
-							p.kernel(nv, kc, &a[ir*kc], &bb[jr*kc], nv*p.lanes, &bb[jr*kc], 4*nv*p.lanes, &c[ir*n+jr], n, 1, 0, min(p.mr, m-ir), cols)
+							p.kernel(nv, kc, &a[ir*kc], p.mr, &bb[jr*kc], nv*p.lanes, &bb[jr*kc], 4*nv*p.lanes, &c[ir*n+jr], n, 1, 0, min(p.mr, m-ir), cols)
 						}
 					}
 				}

@@ -5,15 +5,15 @@
 package kernels
 
 // sgemmKernelAVX2_4x24 computes a rows x cols tile of C (1 <= rows <= 4, 17 <= cols <= 24; row i
-// starts at c[i*ldc]) from a packed 4 x kc panel of A (a[p*4+i]) and kc rows of 24
-// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
-// per product):
+// starts at c[i*ldc]) from kc rows of 4 floats of A, lda apart (a packed panel with lda = 4, or A^T in place),
+// and kc rows of 24 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*4+i] * b[p*ldb+j]
+//				s += a[p*lda+i] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -31,18 +31,18 @@ package kernels
 // the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX2_4x24(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_4x24(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX2_4x16 computes a rows x cols tile of C (1 <= rows <= 4, 9 <= cols <= 16; row i
-// starts at c[i*ldc]) from a packed 4 x kc panel of A (a[p*4+i]) and kc rows of 16
-// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
-// per product):
+// starts at c[i*ldc]) from kc rows of 4 floats of A, lda apart (a packed panel with lda = 4, or A^T in place),
+// and kc rows of 16 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*4+i] * b[p*ldb+j]
+//				s += a[p*lda+i] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -60,18 +60,18 @@ func sgemmKernelAVX2_4x24(kc int, a *float32, b *float32, ldb int, pf *float32, 
 // the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX2_4x16(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_4x16(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // sgemmKernelAVX2_4x8 computes a rows x cols tile of C (1 <= rows <= 4, 1 <= cols <= 8; row i
-// starts at c[i*ldc]) from a packed 4 x kc panel of A (a[p*4+i]) and kc rows of 8
-// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
-// per product):
+// starts at c[i*ldc]) from kc rows of 4 floats of A, lda apart (a packed panel with lda = 4, or A^T in place),
+// and kc rows of 8 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*4+i] * b[p*ldb+j]
+//				s += a[p*lda+i] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -89,18 +89,18 @@ func sgemmKernelAVX2_4x16(kc int, a *float32, b *float32, ldb int, pf *float32, 
 // the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX2_4x8(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_4x8(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
-// sgemmKernelAVX512_8x48 computes a rows x cols tile of C (1 <= rows <= 8, 33 <= cols <= 48; row i
-// starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and kc rows of 48
-// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
-// per product):
+// sgemmKernelAVX2_4x24RowA computes a rows x cols tile of C (1 <= rows <= 4, 17 <= cols <= 24; row i
+// starts at c[i*ldc]) from 4 rows of kc floats of A, lda apart (A in place: all 4 rows must exist),
+// and kc rows of 24 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*8+i] * b[p*ldb+j]
+//				s += a[i*lda+p] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -112,53 +112,24 @@ func sgemmKernelAVX2_4x8(kc int, a *float32, b *float32, ldb int, pf *float32, p
 //
 // Only the rows x cols elements of C are touched: the last vector of a row is
 // loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 48 floats of each row of B are read, whatever cols is. At step p it prefetches
-// (into L2) the 192 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// All 24 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 96 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
 // the next panel of B, so that it arrives while this one is in use. It also prefetches
 // the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX512_8x48(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_4x24RowA(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
-// sgemmKernelAVX512_8x32 computes a rows x cols tile of C (1 <= rows <= 8, 17 <= cols <= 32; row i
-// starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and kc rows of 32
-// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
-// per product):
+// sgemmKernelAVX2_4x16RowA computes a rows x cols tile of C (1 <= rows <= 4, 9 <= cols <= 16; row i
+// starts at c[i*ldc]) from 4 rows of kc floats of A, lda apart (A in place: all 4 rows must exist),
+// and kc rows of 16 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
 //
 //	for i := 0; i < rows; i++ {
 //		for j := 0; j < cols; j++ {
 //			var s float32
 //			for p := 0; p < kc; p++ {
-//				s += a[p*8+i] * b[p*ldb+j]
-//			}
-//			if beta == 0 {
-//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
-//			} else {
-//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
-//			}
-//		}
-//	}
-//
-// Only the rows x cols elements of C are touched: the last vector of a row is
-// loaded and stored under a mask when cols is not a multiple of the vector width.
-// All 32 floats of each row of B are read, whatever cols is. At step p it prefetches
-// (into L2) the 128 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
-// the next panel of B, so that it arrives while this one is in use. It also prefetches
-// the tile of C at the start. Prefetches never fault: pf is only a hint.
-//
-//go:noescape
-func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
-
-// sgemmKernelAVX512_8x16 computes a rows x cols tile of C (1 <= rows <= 8, 1 <= cols <= 16; row i
-// starts at c[i*ldc]) from a packed 8 x kc panel of A (a[p*8+i]) and kc rows of 16
-// floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA
-// per product):
-//
-//	for i := 0; i < rows; i++ {
-//		for j := 0; j < cols; j++ {
-//			var s float32
-//			for p := 0; p < kc; p++ {
-//				s += a[p*8+i] * b[p*ldb+j]
+//				s += a[i*lda+p] * b[p*ldb+j]
 //			}
 //			if beta == 0 {
 //				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
@@ -176,7 +147,210 @@ func sgemmKernelAVX512_8x32(kc int, a *float32, b *float32, ldb int, pf *float32
 // the tile of C at the start. Prefetches never fault: pf is only a hint.
 //
 //go:noescape
-func sgemmKernelAVX512_8x16(kc int, a *float32, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+func sgemmKernelAVX2_4x16RowA(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+
+// sgemmKernelAVX2_4x8RowA computes a rows x cols tile of C (1 <= rows <= 4, 1 <= cols <= 8; row i
+// starts at c[i*ldc]) from 4 rows of kc floats of A, lda apart (A in place: all 4 rows must exist),
+// and kc rows of 8 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
+//
+//	for i := 0; i < rows; i++ {
+//		for j := 0; j < cols; j++ {
+//			var s float32
+//			for p := 0; p < kc; p++ {
+//				s += a[i*lda+p] * b[p*ldb+j]
+//			}
+//			if beta == 0 {
+//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
+//			} else {
+//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+//			}
+//		}
+//	}
+//
+// Only the rows x cols elements of C are touched: the last vector of a row is
+// loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 8 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 32 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
+//
+//go:noescape
+func sgemmKernelAVX2_4x8RowA(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+
+// sgemmKernelAVX512_8x48 computes a rows x cols tile of C (1 <= rows <= 8, 33 <= cols <= 48; row i
+// starts at c[i*ldc]) from kc rows of 8 floats of A, lda apart (a packed panel with lda = 8, or A^T in place),
+// and kc rows of 48 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
+//
+//	for i := 0; i < rows; i++ {
+//		for j := 0; j < cols; j++ {
+//			var s float32
+//			for p := 0; p < kc; p++ {
+//				s += a[p*lda+i] * b[p*ldb+j]
+//			}
+//			if beta == 0 {
+//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
+//			} else {
+//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+//			}
+//		}
+//	}
+//
+// Only the rows x cols elements of C are touched: the last vector of a row is
+// loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 48 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 192 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
+//
+//go:noescape
+func sgemmKernelAVX512_8x48(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+
+// sgemmKernelAVX512_8x32 computes a rows x cols tile of C (1 <= rows <= 8, 17 <= cols <= 32; row i
+// starts at c[i*ldc]) from kc rows of 8 floats of A, lda apart (a packed panel with lda = 8, or A^T in place),
+// and kc rows of 32 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
+//
+//	for i := 0; i < rows; i++ {
+//		for j := 0; j < cols; j++ {
+//			var s float32
+//			for p := 0; p < kc; p++ {
+//				s += a[p*lda+i] * b[p*ldb+j]
+//			}
+//			if beta == 0 {
+//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
+//			} else {
+//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+//			}
+//		}
+//	}
+//
+// Only the rows x cols elements of C are touched: the last vector of a row is
+// loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 32 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 128 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
+//
+//go:noescape
+func sgemmKernelAVX512_8x32(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+
+// sgemmKernelAVX512_8x16 computes a rows x cols tile of C (1 <= rows <= 8, 1 <= cols <= 16; row i
+// starts at c[i*ldc]) from kc rows of 8 floats of A, lda apart (a packed panel with lda = 8, or A^T in place),
+// and kc rows of 16 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
+//
+//	for i := 0; i < rows; i++ {
+//		for j := 0; j < cols; j++ {
+//			var s float32
+//			for p := 0; p < kc; p++ {
+//				s += a[p*lda+i] * b[p*ldb+j]
+//			}
+//			if beta == 0 {
+//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
+//			} else {
+//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+//			}
+//		}
+//	}
+//
+// Only the rows x cols elements of C are touched: the last vector of a row is
+// loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 16 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 64 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
+//
+//go:noescape
+func sgemmKernelAVX512_8x16(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+
+// sgemmKernelAVX512_8x48RowA computes a rows x cols tile of C (1 <= rows <= 8, 33 <= cols <= 48; row i
+// starts at c[i*ldc]) from 8 rows of kc floats of A, lda apart (A in place: all 8 rows must exist),
+// and kc rows of 48 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
+//
+//	for i := 0; i < rows; i++ {
+//		for j := 0; j < cols; j++ {
+//			var s float32
+//			for p := 0; p < kc; p++ {
+//				s += a[i*lda+p] * b[p*ldb+j]
+//			}
+//			if beta == 0 {
+//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
+//			} else {
+//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+//			}
+//		}
+//	}
+//
+// Only the rows x cols elements of C are touched: the last vector of a row is
+// loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 48 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 192 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
+//
+//go:noescape
+func sgemmKernelAVX512_8x48RowA(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+
+// sgemmKernelAVX512_8x32RowA computes a rows x cols tile of C (1 <= rows <= 8, 17 <= cols <= 32; row i
+// starts at c[i*ldc]) from 8 rows of kc floats of A, lda apart (A in place: all 8 rows must exist),
+// and kc rows of 32 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
+//
+//	for i := 0; i < rows; i++ {
+//		for j := 0; j < cols; j++ {
+//			var s float32
+//			for p := 0; p < kc; p++ {
+//				s += a[i*lda+p] * b[p*ldb+j]
+//			}
+//			if beta == 0 {
+//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
+//			} else {
+//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+//			}
+//		}
+//	}
+//
+// Only the rows x cols elements of C are touched: the last vector of a row is
+// loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 32 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 128 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
+//
+//go:noescape
+func sgemmKernelAVX512_8x32RowA(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
+
+// sgemmKernelAVX512_8x16RowA computes a rows x cols tile of C (1 <= rows <= 8, 1 <= cols <= 16; row i
+// starts at c[i*ldc]) from 8 rows of kc floats of A, lda apart (A in place: all 8 rows must exist),
+// and kc rows of 16 floats of B, ldb apart (a packed panel, or B in place), up to rounding
+// (one FMA per product):
+//
+//	for i := 0; i < rows; i++ {
+//		for j := 0; j < cols; j++ {
+//			var s float32
+//			for p := 0; p < kc; p++ {
+//				s += a[i*lda+p] * b[p*ldb+j]
+//			}
+//			if beta == 0 {
+//				c[i*ldc+j] = alpha * s // C is not read: NaN there does not leak
+//			} else {
+//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+//			}
+//		}
+//	}
+//
+// Only the rows x cols elements of C are touched: the last vector of a row is
+// loaded and stored under a mask when cols is not a multiple of the vector width.
+// All 16 floats of each row of B are read, whatever cols is. At step p it prefetches
+// (into L2) the 64 bytes pf+p*pfs (pfs in bytes): the driver points them at the data of
+// the next panel of B, so that it arrives while this one is in use. It also prefetches
+// the tile of C at the start. Prefetches never fault: pf is only a hint.
+//
+//go:noescape
+func sgemmKernelAVX512_8x16RowA(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha float32, beta float32, rows int, cols int)
 
 // After the last row it writes 4 more floats (zeros) at dst[kc*4:].
 //

@@ -16,11 +16,21 @@ type tile struct {
 	mr     int // rows of the C tile, and height of the packed A panel
 	nv     int // vectors per row: the tile and the packed B panel are nv*lanes wide
 	unroll int // rank-1 updates per loop iteration
+	// rowA: A is read as mr rows of a row-major matrix, a[i*lda+p] (A itself in NN
+	// and NT, unpacked); otherwise as kc rows of mr floats, a[p*lda+i] (a packed
+	// panel with lda = mr, or A itself in TN).
+	rowA bool
 }
 
 func (t tile) nr() int { return t.nv * t.isa.lanes }
 
-func (t tile) name() string { return fmt.Sprintf("sgemmKernel%s_%dx%d", t.isa.name, t.mr, t.nr()) }
+func (t tile) name() string {
+	n := fmt.Sprintf("sgemmKernel%s_%dx%d", t.isa.name, t.mr, t.nr())
+	if t.rowA {
+		n += "RowA"
+	}
+	return n
+}
 
 // genKernel writes the TEXT block of one micro-kernel.
 //
@@ -32,21 +42,25 @@ func (t tile) name() string { return fmt.Sprintf("sgemmKernel%s_%dx%d", t.isa.na
 func genKernel(t tile) {
 	s := t.isa
 	nr := t.nr()
-	TEXT(t.name(), NOSPLIT, "func(kc int, a, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int)")
+	TEXT(t.name(), NOSPLIT, "func(kc int, a *float32, lda int, b *float32, ldb int, pf *float32, pfs int, c *float32, ldc int, alpha, beta float32, rows, cols int)")
 	Pragma("noescape")
 	lo := nr - s.lanes + 1
+	aElem, aDesc := "a[p*lda+i]", fmt.Sprintf("kc rows of %d floats of A, lda apart (a packed panel with lda = %d, or A^T in place)", t.mr, t.mr)
+	if t.rowA {
+		aElem, aDesc = "a[i*lda+p]", fmt.Sprintf("%d rows of kc floats of A, lda apart (A in place: all %d rows must exist)", t.mr, t.mr)
+	}
 	Doc(
 		fmt.Sprintf("%s computes a rows x cols tile of C (1 <= rows <= %d, %d <= cols <= %d; row i",
 			t.name(), t.mr, lo, nr),
-		fmt.Sprintf("starts at c[i*ldc]) from a packed %d x kc panel of A (a[p*%d+i]) and kc rows of %d", t.mr, t.mr, nr),
-		"floats of B, ldb apart (b[p*ldb+j]: a packed panel, or B itself), up to rounding (one FMA",
-		"per product):",
+		fmt.Sprintf("starts at c[i*ldc]) from %s,", aDesc),
+		fmt.Sprintf("and kc rows of %d floats of B, ldb apart (a packed panel, or B in place), up to rounding", nr),
+		"(one FMA per product):",
 		"",
 		"\tfor i := 0; i < rows; i++ {",
 		"\t\tfor j := 0; j < cols; j++ {",
 		"\t\t\tvar s float32",
 		"\t\t\tfor p := 0; p < kc; p++ {",
-		fmt.Sprintf("\t\t\t\ts += a[p*%d+i] * b[p*ldb+j]", t.mr),
+		fmt.Sprintf("\t\t\t\ts += %s * b[p*ldb+j]", aElem),
 		"\t\t\t}",
 		"\t\t\tif beta == 0 {",
 		"\t\t\t\tc[i*ldc+j] = alpha * s // C is not read: NaN there does not leak",
@@ -77,21 +91,62 @@ func genKernel(t tile) {
 
 	kc := Load(Param("kc"), GP64())
 	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	lda3 := GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	// byIndex addresses the k-th of four rows from base, k*ld bytes on.
+	byIndex := func(base, ld, ld3 reg.Register, k int) Mem {
+		switch k {
+		case 0:
+			return Mem{Base: base}
+		case 3:
+			return Mem{Base: base, Index: ld3, Scale: 1}
+		default:
+			return Mem{Base: base, Index: ld, Scale: uint8(k)}
+		}
+	}
+	// aAddr is the address of A's element (row i, step u) of the current iteration;
+	// advanceA moves a (and a4) on by n rank-1 updates.
+	var aAddr func(u, i int) Mem
+	var advanceA func(n int)
+	if t.rowA {
+		a4 := GP64() // rows 4-7
+		if t.mr > 4 {
+			LEAQ(Mem{Base: a, Index: lda, Scale: 4}, a4)
+		}
+		if t.mr > 8 {
+			panic(t.name() + ": rowA addresses at most 8 rows")
+		}
+		aAddr = func(u, i int) Mem {
+			base := a
+			if i >= 4 {
+				base = a4
+			}
+			return byIndex(base, lda, lda3, i%4).Offset(4 * u)
+		}
+		advanceA = func(n int) {
+			ADDQ(U8(4*n), a)
+			if t.mr > 4 {
+				ADDQ(U8(4*n), a4)
+			}
+		}
+	} else {
+		aAddr = func(u, i int) Mem { return byIndex(a, lda, lda3, u).Offset(4 * i) }
+		advanceA = func(n int) {
+			if n == 1 {
+				ADDQ(lda, a)
+			} else {
+				LEAQ(Mem{Base: a, Index: lda, Scale: uint8(n)}, a)
+			}
+		}
+	}
 	b := Load(Param("b"), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(U8(2), ldb)
 	ldb3 := GP64()
 	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
-	rowB := func(u int) Mem { // row u (< 4) of B from b
-		switch u {
-		case 0:
-			return Mem{Base: b}
-		case 3:
-			return Mem{Base: b, Index: ldb3, Scale: 1}
-		default:
-			return Mem{Base: b, Index: ldb, Scale: uint8(u)}
-		}
-	}
+	rowB := func(u int) Mem { return byIndex(b, ldb, ldb3, u) } // row u (< 4) of B
 	pf := Load(Param("pf"), GP64())
 	pfs := Load(Param("pfs"), GP64())
 	pfs3 := GP64()
@@ -99,15 +154,7 @@ func genKernel(t tile) {
 	// prefetch emits the prefetches of step u, each cache line the 4*nr bytes at
 	// pf+u*pfs can span, into L2 only (T2): L1 holds the panel in use.
 	prefetch := func(u int) {
-		var row Mem
-		switch u {
-		case 0:
-			row = Mem{Base: pf}
-		case 3:
-			row = Mem{Base: pf, Index: pfs3, Scale: 1}
-		default:
-			row = Mem{Base: pf, Index: pfs, Scale: uint8(u)}
-		}
+		row := byIndex(pf, pfs, pfs3, u)
 		for off := 0; off < 4*nr; off += 64 {
 			PREFETCHT2(row.Offset(off))
 		}
@@ -129,9 +176,9 @@ func genKernel(t tile) {
 	Label("loop")
 	for u := 0; u < t.unroll; u++ {
 		prefetch(u)
-		t.rank1(u, a, rowB(u), acc, bv, bc, embedded)
+		t.rank1(u, aAddr, rowB(u), acc, bv, bc, embedded)
 	}
-	ADDQ(U32(t.unroll*t.mr*4), a)
+	advanceA(t.unroll)
 	LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
 	LEAQ(Mem{Base: pf, Index: pfs, Scale: 4}, pf)
 	SUBQ(U8(t.unroll), kc)
@@ -141,8 +188,8 @@ func genKernel(t tile) {
 	ADDQ(U8(t.unroll), kc)
 	JZ(LabelRef("store"))
 	Label("tailloop")
-	t.rank1(0, a, rowB(0), acc, bv, bc, embedded)
-	ADDQ(U32(t.mr*4), a)
+	t.rank1(0, aAddr, rowB(0), acc, bv, bc, embedded)
+	advanceA(1)
 	ADDQ(ldb, b)
 	ADDQ(pfs, pf)
 	DECQ(kc)
@@ -173,13 +220,13 @@ func (t tile) prefetchC() {
 
 // rank1 emits step u of the unrolled loop: acc[i][v] += A[p][i] * B[p][v*lanes:],
 // with row p of B at brow.
-func (t tile) rank1(u int, a reg.Register, brow Mem, acc [][]reg.VecPhysical, bv, bc []reg.VecPhysical, embedded bool) {
+func (t tile) rank1(u int, aAddr func(u, i int) Mem, brow Mem, acc [][]reg.VecPhysical, bv, bc []reg.VecPhysical, embedded bool) {
 	s := t.isa
 	for v, r := range bv {
 		VMOVUPS(brow.Offset(4*v*s.lanes), r)
 	}
 	for i := range acc {
-		ai := Mem{Base: a, Disp: 4 * (u*t.mr + i)}
+		ai := aAddr(u, i)
 		if embedded {
 			VFMADD231PS_BCST(ai, bv[0], acc[i][0])
 			continue

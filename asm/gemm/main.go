@@ -40,7 +40,8 @@ func main() {
 }
 
 // tiles are the micro-kernels the driver uses: per instruction set, the full tile
-// and the narrower ones (fewer vectors per row) for the right edge of C.
+// and the narrower ones (fewer vectors per row) for the right edge of C, each in
+// two forms: A as packed panels (or A^T in place), and A's rows in place (RowA).
 //
 // AVX2 (16 ymm): 4x24 = 12 accumulators + 3 vectors of B + 1 broadcast, 7 loads per
 // 12 FMAs; measured 2-4 points of peak better than 6x16 (12 + 2 + 2, 8 loads per 12
@@ -49,14 +50,18 @@ func main() {
 // cached panels; 8 rows divide every M of the MLP (64, 512, 784, 600, 200). Two FMA
 // pipes with a 4-cycle latency need at least 8 independent accumulators; both have
 // 12 or more.
-var tiles = []tile{
-	{isa: avx2, mr: 4, nv: 3, unroll: 4},
-	{isa: avx2, mr: 4, nv: 2, unroll: 4},
-	{isa: avx2, mr: 4, nv: 1, unroll: 4},
-	{isa: avx512, mr: 8, nv: 3, unroll: 4},
-	{isa: avx512, mr: 8, nv: 2, unroll: 4},
-	{isa: avx512, mr: 8, nv: 1, unroll: 4},
-}
+var tiles = func() []tile {
+	var ts []tile
+	for _, t := range []tile{{isa: avx2, mr: 4, unroll: 4}, {isa: avx512, mr: 8, unroll: 4}} {
+		for _, rowA := range []bool{false, true} {
+			for nv := 3; nv >= 1; nv-- {
+				t.nv, t.rowA = nv, rowA
+				ts = append(ts, t)
+			}
+		}
+	}
+	return ts
+}()
 
 // packWidths are the panel widths of an ISA's tiles: the height of its A panels
 // and the width of each of its B panels.
@@ -67,7 +72,7 @@ func packWidths(s *isa) []int {
 		if t.isa != s {
 			continue
 		}
-		for _, w := range []int{t.mr, t.nr()} {
+		for _, w := range []int{t.mr, t.nr()} { // packing does not depend on rowA
 			if !seen[w] {
 				seen[w] = true
 				ws = append(ws, w)
