@@ -11,6 +11,13 @@
 // program panic at start-up with a message naming the available backends, rather than
 // silently running something else).
 //
+// The package's functions compute on the calling goroutine. A Pool (NewPool) is a
+// set of worker goroutines started once, whose methods are the same kernels split
+// over several cores, with the same bits for any number of threads; a program gives
+// each concurrent trainer its own Pool and divides the CPUs among them.
+// SgemmBiasAct is a dense layer's forward pass in one call (product, bias,
+// activation).
+//
 // Matrices are row-major: element (i, j) of a matrix with leading dimension ld is
 // x[i*ld+j]. Functions panic on arguments that describe memory outside the slices
 // they are given (a programming error, like an index out of range), never read or
