@@ -4,10 +4,9 @@
 GO      ?= go
 OUT     ?= out/reproduce
 SEEDS   ?= 1
-BENCH   ?= .
-COUNT   ?= 5
+COUNT   ?= 3
 
-.PHONY: help setup data train test test-native test-purego test-arm64 vet check-generate generate bench reproduce reproduce-quick clean
+.PHONY: help setup data train test test-native test-purego test-arm64 vet check-generate generate bench compare reproduce reproduce-quick clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -53,8 +52,11 @@ test-purego: ## the tests with the pure-Go build only
 test-arm64: ## the arm64 tests under qemu-aarch64-static (skipped with a message when qemu is missing, failure under CI=true)
 	@scripts/test-arm64.sh
 
-bench: ## kernel and trainer benchmarks (BENCH=regexp, COUNT=n)
-	$(GO) test -run='^$$' -bench='$(BENCH)' -count=$(COUNT) ./kernels/ ./mlp/
+bench: ## kernel and trainer benchmarks: a readable table and benchstat against testdata/bench/baseline.txt (COUNT=n)
+	COUNT=$(COUNT) scripts/bench.sh
+
+compare: ## the same training in PyTorch (Debian's python3-torch) beside ours, s/epoch; says how to install torch if missing
+	scripts/compare.sh
 
 clean: ## remove build and run outputs (not the MNIST module cache)
 	rm -rf out bin
