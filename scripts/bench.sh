@@ -3,9 +3,12 @@
 # comparison with the committed baseline through benchstat, so that a regression shows.
 #
 #   scripts/bench.sh                 the default set (below), COUNT=3 runs each
-#   BENCH_KERNELS=regexp BENCH_MLP=regexp COUNT=n scripts/bench.sh
+#   BENCH_KERNELS='pattern ...' BENCH_MLP='pattern ...' COUNT=n scripts/bench.sh
 #   BASELINE=file scripts/bench.sh   compare with another file
 #   UPDATE=1 scripts/bench.sh        also write this run as the new baseline
+#
+# Each pattern is one -bench argument (go test matches it level by level, split at
+# the slashes); the patterns of a list run one after the other.
 #
 # The raw `go test -bench` output goes to out/bench/latest.txt. The table gives, per
 # benchmark and backend, the mean of the runs: GFLOP/s of matrix work, %peak (of the
@@ -13,16 +16,16 @@
 # seconds per epoch or per step, GB/s for the optimizer updates, allocations. On a
 # machine shared with other work, compare figures from one run (ratios), and
 # threads2 against threads1 only when the second core is free.
-set -eu
+set -euf # no globbing: the benchmark patterns hold regexp characters
 cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
 COUNT=${COUNT:-3}
-# The GEMM shapes of one batch-64 training step on one and all threads, the adam
+# The largest GEMMs of a batch-64 training step on one and all threads, the adam
 # update over the final model, a step at batch 64 and 512, whole epochs (SIMD
 # backends: a generic epoch takes tens of seconds), and epoch 10 against epoch 1.
-BENCH_KERNELS=${BENCH_KERNELS:-'^(BenchmarkPoolSgemm|BenchmarkPoolAdam)$'}
-BENCH_MLP=${BENCH_MLP:-'^(BenchmarkTrainStep/.*/b(64|512)/|BenchmarkEpoch/(avx|neon)|BenchmarkEpochDrift/)'}
+BENCH_KERNELS=${BENCH_KERNELS:-'^BenchmarkPoolSgemm$/./././^(m64n600k784|m64n200k600|m784n600k64|m64n600k200)$ ^BenchmarkPoolAdam$'}
+BENCH_MLP=${BENCH_MLP:-'^BenchmarkTrainStep$/./^b(64|512)$ ^BenchmarkEpoch$/^(avx|neon) ^BenchmarkEpochDrift$'}
 BASELINE=${BASELINE:-testdata/bench/baseline.txt}
 BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
@@ -30,12 +33,12 @@ mkdir -p out/bench
 new=out/bench/latest.txt
 : >"$new"
 echo "bench: kernels ($BENCH_KERNELS), trainer ($BENCH_MLP), count $COUNT -> $new" >&2
-if [ -n "$BENCH_KERNELS" ]; then
-	$GO test -run '^$' -bench "$BENCH_KERNELS" -count "$COUNT" -timeout 1h ./kernels/ | tee -a "$new" >&2
-fi
-if [ -n "$BENCH_MLP" ]; then
-	$GO test -run '^$' -bench "$BENCH_MLP" -count "$COUNT" -timeout 2h ./mlp/ | tee -a "$new" >&2
-fi
+for pat in $BENCH_KERNELS; do
+	$GO test -run '^$' -bench "$pat" -count "$COUNT" -timeout 1h ./kernels/ | tee -a "$new" >&2
+done
+for pat in $BENCH_MLP; do
+	$GO test -run '^$' -bench "$pat" -count "$COUNT" -timeout 2h ./mlp/ | tee -a "$new" >&2
+done
 
 # The table: one line per benchmark, the mean of its runs for each metric.
 echo
