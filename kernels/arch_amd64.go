@@ -8,9 +8,14 @@ import "github.com/klauspost/cpuid/v2"
 // AVX-512 extensions only when the OS has also enabled the register state they need
 // (XCR0: ymm for AVX, zmm and opmask for AVX-512), so a backend is never chosen on a
 // kernel that would fault on its first instruction.
+//
+// The checks cover every ISA the generated files' `// Requires:` lines name: AVX, AVX2,
+// FMA3, AVX512F, AVX512DQ, AVX512VL, and avo's "MMX+" for the PREFETCHh hints, which
+// are SSE instructions (Intel CPUs do not report AMD's MMXEXT bit, so SSE is what is
+// checked for them).
 func registerArch() {
-	avx2OK := cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3)
-	register(avx2Impl(), avx2OK, missing("AVX, AVX2, FMA3", avx2OK))
+	avx2OK := cpuid.CPU.Supports(cpuid.SSE, cpuid.AVX, cpuid.AVX2, cpuid.FMA3)
+	register(avx2Impl(), avx2OK, missing("SSE, AVX, AVX2, FMA3", avx2OK))
 	avx512OK := avx2OK && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL)
 	register(avx512Impl(), avx512OK, missing("AVX512F, AVX512DQ, AVX512BW, AVX512VL with OS zmm/opmask state", avx512OK))
 }
