@@ -54,6 +54,7 @@ type Pool struct {
 	limit   atomic.Uint64 // gen<<32 | chunks of job gen
 	pending atomic.Int64  // chunks of the current job not finished
 	stop    atomic.Bool
+	running sync.WaitGroup // the workers, until they return after stop
 }
 
 // poolSpin is how long an idle worker keeps looking for the next job before it
@@ -88,9 +89,15 @@ func NewPool(threads int) *Pool {
 		threads = DefaultThreads()
 	}
 	p := &Pool{threads: threads}
+	// Wait until every worker has started (and taken its sleep timer): nothing of
+	// the pool allocates after NewPool returns, not even in the background.
+	var started sync.WaitGroup
+	started.Add(threads - 1)
+	p.running.Add(threads - 1)
 	for range threads - 1 {
-		go p.worker()
+		go p.worker(&started)
 	}
+	started.Wait()
 	return p
 }
 
@@ -108,24 +115,28 @@ func (p *Pool) Threads() int {
 	return p.threads
 }
 
-// Close stops the pool's workers (within poolMaxNap); later calls compute on the
-// caller's goroutine. Close is idempotent.
+// Close stops the pool's workers and waits for them to return (a napping worker
+// takes up to poolMaxNap to notice); later calls compute on the caller's goroutine.
+// Close is idempotent.
 func (p *Pool) Close() {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.closed = true
 	p.stop.Store(true)
+	p.mu.Unlock()
+	p.running.Wait()
 }
 
 // worker works on every job it sees; while idle it spins for up to poolSpin, then
 // polls with naps growing to poolMaxNap.
-func (p *Pool) worker() {
+func (p *Pool) worker(started *sync.WaitGroup) {
+	defer p.running.Done()
 	// The runtime allocates a goroutine's sleep timer at its first sleep: take it
 	// now, so that a first nap later, in the middle of a run, allocates nothing.
 	time.Sleep(time.Nanosecond)
+	started.Done()
 	seen := p.state.Load() >> 32
 	idle, nap := time.Now(), time.Duration(0)
 	for spins := 0; ; spins++ {
