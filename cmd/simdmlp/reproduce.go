@@ -115,17 +115,8 @@ func parseReproduce(args []string, stderr io.Writer, getenv func(string) string)
 	if err := f.opts.Validate(); err != nil {
 		return nil, fmt.Errorf("-%v", err)
 	}
-	if f.jobs < 0 {
-		return nil, fmt.Errorf("-j: want >= 0 (0 = CPUs / threads), got %d", f.jobs)
-	}
-	if f.threads < 1 {
-		return nil, fmt.Errorf("-threads: want >= 1, got %d", f.threads)
-	}
-	if _, _, err := (&harness.Runner{Jobs: f.jobs, Threads: f.threads}).Resources(); err != nil {
-		return nil, fmt.Errorf("-j/-threads: %v", err)
-	}
-	if *shardCount < 0 {
-		return nil, fmt.Errorf("-shard-count: want >= 1, got %d", *shardCount)
+	if err := checkRunFlags(f.jobs, f.threads, *shardCount); err != nil {
+		return nil, err
 	}
 	var err error
 	if f.shard, f.shardSrc, err = harness.ResolveShard(*shard, *shardCount, getenv); err != nil {

@@ -116,17 +116,8 @@ func parseSearch(args []string, stderr io.Writer, getenv func(string) string) (*
 	if f.out == "" {
 		return nil, errors.New(`-out: want an output folder, got ""`)
 	}
-	if f.jobs < 0 {
-		return nil, fmt.Errorf("-j: want >= 0 (0 = CPUs / threads), got %d", f.jobs)
-	}
-	if f.threads < 1 {
-		return nil, fmt.Errorf("-threads: want >= 1, got %d", f.threads)
-	}
-	if _, _, err := (&harness.Runner{Jobs: f.jobs, Threads: f.threads}).Resources(); err != nil {
-		return nil, fmt.Errorf("-j/-threads: %v", err)
-	}
-	if *shardCount < 0 {
-		return nil, fmt.Errorf("-shard-count: want >= 1, got %d", *shardCount)
+	if err := checkRunFlags(f.jobs, f.threads, *shardCount); err != nil {
+		return nil, err
 	}
 	if f.wait < 0 {
 		return nil, fmt.Errorf("-wait: want a duration >= 0, got %s", f.wait)
